@@ -1,0 +1,155 @@
+//! The per-migration rules (destructive, irreversible, unsafe, protocol,
+//! naming) over a chosen set of a project's migrations: those a push
+//! carries, or those changed since a revision.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use crate::config::Settings;
+use crate::diagnostic::Diagnostic;
+use crate::model::{MigrationKey, OperationKind};
+use crate::project::{finish, Project};
+use crate::rules::destructive::{self, lossy_alter_field};
+use crate::rules::naming::auto_named_migration;
+use crate::rules::protocol::{self, multiple_migrations_per_app, unused_suppression};
+use crate::rules::Rule;
+use crate::state;
+
+/// Which migrations to audit.
+#[derive(Debug, Clone, Default)]
+pub struct Selection {
+    /// Added or modified migrations: their operations are judged.
+    pub changed: BTreeSet<MigrationKey>,
+    /// Of those, the ones that are new (absent from the remote or the base
+    /// revision). A destructive operation on something a new migration
+    /// created destroys no deployed data.
+    pub new: BTreeSet<MigrationKey>,
+}
+
+/// Findings on the selected migrations, configuration and suppressions
+/// applied, unused suppressions reported, sorted.
+pub fn audit(project: &Project, settings: &Settings, selection: &Selection) -> Vec<Diagnostic> {
+    let mut raw = Vec::new();
+    state::replay_with(project, None, |migration, before| {
+        if selection.changed.contains(&migration.key) {
+            raw.extend(lossy_alter_field::check(project, migration, before));
+        }
+    });
+    let mut new_migrations = Vec::new();
+    for key in &selection.changed {
+        let Some(migration) = project.migration(key) else {
+            continue;
+        };
+        raw.extend(destructive::check(project, migration));
+        raw.extend(protocol::check(project, migration));
+        if selection.new.contains(key) {
+            raw.extend(auto_named_migration::check(migration));
+            new_migrations.push(migration);
+        }
+    }
+    raw.extend(multiple_migrations_per_app::check(project, &new_migrations));
+    let created = Created::by(project, &selection.new);
+    raw.retain(|d| !created.covers(d));
+
+    let raw = settings.apply(raw);
+    let mut all = raw.clone();
+    for key in &selection.changed {
+        let Some(migration) = project.migration(key) else {
+            continue;
+        };
+        let own: Vec<Diagnostic> = raw
+            .iter()
+            .filter(|d| d.location.path.as_deref() == Some(migration.path.as_str()))
+            .cloned()
+            .collect();
+        all.extend(unused_suppression::check(migration, &own));
+    }
+    finish(project, settings, all)
+}
+
+/// Models and fields created by the new migrations.
+#[derive(Default)]
+struct Created {
+    models: BTreeSet<(String, String)>,
+    fields: BTreeSet<(String, String, String)>,
+}
+
+impl Created {
+    fn by(project: &Project, new: &BTreeSet<MigrationKey>) -> Created {
+        let mut out = Created::default();
+        for key in new {
+            let Some(migration) = project.migration(key) else {
+                continue;
+            };
+            for (op, reaches_db) in migration.all_operations() {
+                if !reaches_db {
+                    continue;
+                }
+                let Some(model) = op.model_name_lower() else {
+                    continue;
+                };
+                match op.kind {
+                    OperationKind::CreateModel => {
+                        out.models.insert((key.app.clone(), model));
+                    }
+                    OperationKind::AddField => {
+                        if let Some(name) = op.str_arg("name") {
+                            out.fields
+                                .insert((key.app.clone(), model, name.to_lowercase()));
+                        }
+                    }
+                    _ => {}
+                }
+            }
+        }
+        out
+    }
+
+    /// Whether a destructive finding only destroys what this push created.
+    fn covers(&self, d: &Diagnostic) -> bool {
+        let destructive = matches!(
+            d.rule,
+            Rule::RemoveField
+                | Rule::DeleteModel
+                | Rule::LossyAlterField
+                | Rule::RenameField
+                | Rule::RenameModel
+        );
+        let Some(app) = d.location.app.clone() else {
+            return false;
+        };
+        if !destructive {
+            return false;
+        }
+        let text = |key: &str| {
+            d.details
+                .get(key)
+                .and_then(|v| v.as_str())
+                .map(str::to_lowercase)
+        };
+        let Some(model) = text("model_name").or_else(|| text("old_name")) else {
+            return false;
+        };
+        if self.models.contains(&(app.clone(), model.clone())) {
+            return true;
+        }
+        match text("name").or_else(|| text("old_name")) {
+            Some(field) if d.rule != Rule::DeleteModel && d.rule != Rule::RenameModel => {
+                self.fields.contains(&(app, model, field))
+            }
+            _ => false,
+        }
+    }
+}
+
+/// Error-level findings, per migration path: what a push needs reviewed.
+pub fn blocking(diagnostics: &[Diagnostic]) -> BTreeMap<String, Vec<&Diagnostic>> {
+    let mut out: BTreeMap<String, Vec<&Diagnostic>> = BTreeMap::new();
+    for d in diagnostics {
+        if d.severity == crate::diagnostic::Severity::Error {
+            if let Some(path) = &d.location.path {
+                out.entry(path.clone()).or_default().push(d);
+            }
+        }
+    }
+    out
+}

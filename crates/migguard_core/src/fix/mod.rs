@@ -1,0 +1,127 @@
+//! Fixes as plans: what files to write or rename. This module decides;
+//! the command line applies, so nothing here touches the disk.
+
+pub mod lock;
+pub mod merge;
+pub mod rebase;
+
+use std::collections::BTreeSet;
+
+use crate::model::{MigrationKey, OperationKind};
+use crate::project::Project;
+
+/// One file to create or overwrite, project-relative.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FileWrite {
+    pub path: String,
+    pub content: String,
+}
+
+/// `MigrationAutodetector.parse_number`: the number a migration name
+/// starts with, or for `0001_squashed_0004_x` the number after `_squashed_`.
+pub fn parse_number(name: &str) -> Option<u32> {
+    if let Some(pos) = name.rfind("_squashed_") {
+        let digits: String = name[pos + "_squashed_".len()..]
+            .chars()
+            .take_while(char::is_ascii_digit)
+            .collect();
+        if let Ok(n) = digits.parse() {
+            return Some(n);
+        }
+    }
+    let digits: String = name.chars().take_while(char::is_ascii_digit).collect();
+    digits.parse().ok()
+}
+
+/// A Python string literal as `repr()` writes it.
+pub fn py_repr(text: &str) -> String {
+    let quote = if text.contains('\'') && !text.contains('"') {
+        '"'
+    } else {
+        '\''
+    };
+    let mut out = String::with_capacity(text.len() + 2);
+    out.push(quote);
+    for c in text.chars() {
+        match c {
+            '\\' => out.push_str("\\\\"),
+            '\n' => out.push_str("\\n"),
+            '\r' => out.push_str("\\r"),
+            '\t' => out.push_str("\\t"),
+            c if c == quote => {
+                out.push('\\');
+                out.push(c);
+            }
+            c => out.push(c),
+        }
+    }
+    out.push(quote);
+    out
+}
+
+/// What a set of migrations does to models and fields: `(model, field)`
+/// pairs, with `field = None` for operations on the whole model.
+pub fn touched(project: &Project, keys: &[MigrationKey]) -> BTreeSet<(String, Option<String>)> {
+    let mut out = BTreeSet::new();
+    for key in keys {
+        let Some(migration) = project.migration(key) else {
+            continue;
+        };
+        for (op, _) in migration.all_operations() {
+            let Some(model) = op.model_name_lower() else {
+                continue;
+            };
+            let field = |name: &str| op.str_arg(name).map(str::to_lowercase);
+            match op.kind {
+                OperationKind::AddField
+                | OperationKind::RemoveField
+                | OperationKind::AlterField => {
+                    out.insert((model, field("name")));
+                }
+                OperationKind::RenameField => {
+                    out.insert((model.clone(), field("old_name")));
+                    out.insert((model, field("new_name")));
+                }
+                OperationKind::DeleteModel
+                | OperationKind::RenameModel
+                | OperationKind::CreateModel => {
+                    out.insert((model, None));
+                }
+                _ => {}
+            }
+        }
+    }
+    out
+}
+
+/// Pairs both sets touch: the same field, or a whole model one side
+/// creates, deletes or renames while the other changes it.
+pub fn overlap(
+    a: &BTreeSet<(String, Option<String>)>,
+    b: &BTreeSet<(String, Option<String>)>,
+) -> Vec<(String, Option<String>)> {
+    let mut out = Vec::new();
+    for (model, field) in a {
+        let clash = b
+            .iter()
+            .any(|(m, f)| m == model && (f == field || f.is_none() || field.is_none()));
+        if clash {
+            out.push((model.clone(), field.clone()));
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn numbers_and_reprs_as_python_writes_them() {
+        assert_eq!(parse_number("0002_post_slug"), Some(2));
+        assert_eq!(parse_number("0001_squashed_0004_item_price"), Some(4));
+        assert_eq!(parse_number("initial"), None);
+        assert_eq!(py_repr("0002_a"), "'0002_a'");
+        assert_eq!(py_repr("it's"), "\"it's\"");
+    }
+}

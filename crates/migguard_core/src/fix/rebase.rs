@@ -1,0 +1,242 @@
+//! Move one branch's migrations after the other branch's leaf instead of
+//! merging (django-linear-migrations' `rebase_migration`, for whole chains):
+//! renumber the files, point the first one at the other leaf, and rewrite
+//! every reference to the renamed migrations. Operations are not touched.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use crate::model::{Dependency, DependencyTarget, MigrationKey};
+use crate::project::Project;
+use crate::source::{decode_python, ProjectSource};
+
+use super::merge::Branch;
+use super::{lock, overlap, parse_number, py_repr, touched, FileWrite};
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RebasePlan {
+    pub app: String,
+    /// The leaf the moved migrations now follow.
+    pub onto: String,
+    /// `(old name, new name)` in order.
+    pub moved: Vec<(String, String)>,
+    /// Files to delete (the old paths of moved migrations).
+    pub removes: Vec<String>,
+    /// Files to write: moved migrations at their new paths, and every file
+    /// whose references changed.
+    pub writes: Vec<FileWrite>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum RebaseRefusal {
+    #[error("app `{0}` has no migrations")]
+    UnknownApp(String),
+    #[error("app `{0}` has one leaf; there is nothing to rebase")]
+    NoConflict(String),
+    #[error(
+        "app `{app}` has {count} leaves; rebase needs exactly two (merge or rebase them pairwise)"
+    )]
+    TooManyLeaves { app: String, count: usize },
+    #[error("`{migration}` is not on either branch of app `{app}` (branches end at {leaves})")]
+    NotOnABranch {
+        app: String,
+        migration: String,
+        leaves: String,
+    },
+    #[error("the branches of app `{app}` both change {what}; moving one after the other would change what it does. Resolve it by hand")]
+    SameField { app: String, what: String },
+    #[error("`{0}` already exists")]
+    Exists(String),
+    #[error("cannot read `{path}`: {message}")]
+    Unreadable { path: String, message: String },
+}
+
+/// The two branches of a two-leaf app, `migration` on the first.
+fn branches(
+    project: &Project,
+    app: &str,
+    migration: &str,
+) -> Result<(Branch, Branch), RebaseRefusal> {
+    let leaves = project
+        .graph
+        .conflicts
+        .get(app)
+        .cloned()
+        .ok_or_else(|| RebaseRefusal::NoConflict(app.to_owned()))?;
+    if leaves.len() != 2 {
+        return Err(RebaseRefusal::TooManyLeaves {
+            app: app.to_owned(),
+            count: leaves.len(),
+        });
+    }
+    let graph = &project.graph.graph;
+    let ancestry = |leaf: &String| -> Vec<MigrationKey> {
+        graph
+            .forwards_plan(&MigrationKey::new(app, leaf))
+            .into_iter()
+            .filter(|k| k.app == app)
+            .collect()
+    };
+    let (a, b) = (ancestry(&leaves[0]), ancestry(&leaves[1]));
+    let common = a.iter().zip(&b).take_while(|(x, y)| x == y).count();
+    let branch = |leaf: &String, ancestry: &[MigrationKey]| Branch {
+        leaf: leaf.clone(),
+        migrations: ancestry[common..].to_vec(),
+    };
+    let (first, second) = (branch(&leaves[0], &a), branch(&leaves[1], &b));
+    let on = |b: &Branch| b.migrations.iter().any(|k| k.name == migration);
+    match (on(&first), on(&second)) {
+        (true, _) => Ok((first, second)),
+        (_, true) => Ok((second, first)),
+        _ => Err(RebaseRefusal::NotOnABranch {
+            app: app.to_owned(),
+            migration: migration.to_owned(),
+            leaves: leaves.join(", "),
+        }),
+    }
+}
+
+/// The new name: the next number, the same description.
+fn renumber(name: &str, number: u32) -> String {
+    let rest = name.trim_start_matches(|c: char| c.is_ascii_digit());
+    let rest = rest.strip_prefix('_').unwrap_or(rest);
+    if rest.is_empty() {
+        format!("{number:04}")
+    } else {
+        format!("{number:04}_{rest}")
+    }
+}
+
+pub fn plan(
+    project: &Project,
+    source: &dyn ProjectSource,
+    app_label: &str,
+    migration: &str,
+) -> Result<RebasePlan, RebaseRefusal> {
+    let app = project
+        .discovery
+        .apps
+        .iter()
+        .find(|a| a.label == app_label)
+        .ok_or_else(|| RebaseRefusal::UnknownApp(app_label.to_owned()))?;
+    let (ours, theirs) = branches(project, app_label, migration)?;
+    let clash = overlap(
+        &touched(project, &ours.migrations),
+        &touched(project, &theirs.migrations),
+    );
+    if let Some((model, field)) = clash.first() {
+        return Err(RebaseRefusal::SameField {
+            app: app_label.to_owned(),
+            what: match field {
+                Some(field) => format!("field `{model}.{field}`"),
+                None => format!("model `{model}`"),
+            },
+        });
+    }
+    let mut number = parse_number(&theirs.leaf).unwrap_or(0);
+    let mut renames: BTreeMap<MigrationKey, MigrationKey> = BTreeMap::new();
+    let mut moved = Vec::new();
+    for key in &ours.migrations {
+        number += 1;
+        let new = MigrationKey::new(app_label, renumber(&key.name, number));
+        if project.migration(&new).is_some() && !ours.migrations.contains(&new) {
+            return Err(RebaseRefusal::Exists(new.to_string()));
+        }
+        moved.push((key.name.clone(), new.name.clone()));
+        renames.insert(key.clone(), new);
+    }
+    let chain: BTreeSet<&MigrationKey> = ours.migrations.iter().collect();
+    let onto = MigrationKey::new(app_label, &theirs.leaf);
+
+    let mut writes = Vec::new();
+    let mut removes = Vec::new();
+    for m in &project.migrations {
+        let in_chain = chain.contains(&m.key);
+        // (span, replacement) edits of this file's dependency entries.
+        let mut edits: Vec<(usize, usize, String)> = Vec::new();
+        let mut edit = |dep: &Dependency, key: &MigrationKey| {
+            edits.push((
+                dep.span.start as usize,
+                dep.span.end as usize,
+                format!("({}, {})", py_repr(&key.app), py_repr(&key.name)),
+            ));
+        };
+        for (list, is_dependencies) in [
+            (&m.dependencies, true),
+            (&m.run_before, false),
+            (&m.replaces, false),
+        ] {
+            for dep in list {
+                let DependencyTarget::Key(target) = &dep.target else {
+                    continue;
+                };
+                if let Some(new) = renames.get(target) {
+                    edit(dep, new);
+                } else if in_chain
+                    && target.app == app_label
+                    && !chain.contains(target)
+                    && is_dependencies
+                {
+                    // The chain's link to the common ancestor moves to the other leaf.
+                    edit(dep, &onto);
+                }
+            }
+        }
+        if edits.is_empty() && !in_chain {
+            continue;
+        }
+        let bytes = source
+            .read(&m.path)
+            .map_err(|e| RebaseRefusal::Unreadable {
+                path: m.path.clone(),
+                message: e.to_string(),
+            })?;
+        let mut text = decode_python(&bytes).map_err(|e| RebaseRefusal::Unreadable {
+            path: m.path.clone(),
+            message: e.message,
+        })?;
+        edits.sort_by_key(|e| std::cmp::Reverse(e.0));
+        for (start, end, replacement) in edits {
+            if end <= text.len() && text.is_char_boundary(start) && text.is_char_boundary(end) {
+                text.replace_range(start..end, &replacement);
+            }
+        }
+        let path = match renames.get(&m.key) {
+            Some(new) => {
+                removes.push(m.path.clone());
+                format!("{}/{}.py", app.migrations_dir, new.name)
+            }
+            None => m.path.clone(),
+        };
+        writes.push(FileWrite {
+            path,
+            content: text,
+        });
+    }
+    if app.max_migration.is_some() {
+        if let Some((_, last)) = moved.last() {
+            writes.push(FileWrite {
+                path: lock::path(app),
+                content: format!("{last}\n"),
+            });
+        }
+    }
+    Ok(RebasePlan {
+        app: app_label.to_owned(),
+        onto: theirs.leaf,
+        moved,
+        removes,
+        writes,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn renumbering_keeps_the_description() {
+        assert_eq!(renumber("0002_b_item_weight", 3), "0003_b_item_weight");
+        assert_eq!(renumber("0010_x", 12), "0012_x");
+        assert_eq!(renumber("custom", 5), "0005_custom");
+    }
+}

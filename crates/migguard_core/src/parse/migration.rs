@@ -1,0 +1,369 @@
+//! One migration module: `class Migration` and its attributes.
+
+use std::collections::HashMap;
+
+use rustpython_parser::ast::{self, Expr, Stmt};
+
+use super::value::ValueReader;
+use crate::diagnostic::{Diagnostic, Location};
+use crate::model::{
+    Dependency, DependencyTarget, Migration, MigrationKey, Operation, OperationFamily,
+    OperationKind, Reverse, SqlText, Value,
+};
+use crate::rules::input::dynamic_migration::DynamicMigration;
+use crate::source::{LineIndex, Span};
+
+/// Nested `SeparateDatabaseAndState` deeper than this is not read.
+const MAX_OPERATION_DEPTH: u32 = 16;
+
+pub(super) struct MigrationReader<'a> {
+    pub key: &'a MigrationKey,
+    pub path: &'a str,
+    pub text: &'a str,
+    pub lines: &'a LineIndex,
+    pub values: ValueReader<'a>,
+    pub diagnostics: Vec<Diagnostic>,
+}
+
+impl<'a> MigrationReader<'a> {
+    fn location(&self, span: Span) -> Location {
+        let (line, column) = self.lines.location(self.text, span.start);
+        Location::file(self.path)
+            .in_migration(&self.key.app, &self.key.name)
+            .at(line, column, Some(span))
+    }
+
+    fn dynamic(&mut self, what: &str, expr: &Expr) {
+        let span = ValueReader::span(expr);
+        let found = first_line(&self.values.source(expr));
+        let location = self.location(span);
+        self.diagnostics.push(Diagnostic::new(
+            &DynamicMigration {
+                what: what.to_owned(),
+                found,
+            },
+            location,
+        ));
+    }
+
+    pub fn read_class(&mut self, class: &ast::StmtClassDef) -> Migration {
+        let span = Span::new(class.range.start().into(), class.range.end().into());
+        let (line, column) = self.lines.location(self.text, span.start);
+        let mut migration = Migration {
+            key: self.key.clone(),
+            path: self.path.to_owned(),
+            span,
+            line,
+            column,
+            dependencies: Vec::new(),
+            replaces: Vec::new(),
+            run_before: Vec::new(),
+            initial: None,
+            atomic: None,
+            operations: Vec::new(),
+            suppressions: Vec::new(),
+        };
+        for stmt in &class.body {
+            let (target, value) = match stmt {
+                Stmt::Assign(assign) if assign.targets.len() == 1 => {
+                    (&assign.targets[0], &*assign.value)
+                }
+                Stmt::AnnAssign(ast::StmtAnnAssign {
+                    target,
+                    value: Some(value),
+                    ..
+                }) => (&**target, &**value),
+                _ => continue,
+            };
+            let Expr::Name(name) = target else { continue };
+            match name.id.as_str() {
+                "dependencies" => {
+                    migration.dependencies = self.read_dependencies("`dependencies`", value, true)
+                }
+                "replaces" => {
+                    migration.replaces = self.read_dependencies("`replaces`", value, false)
+                }
+                "run_before" => {
+                    migration.run_before = self.read_dependencies("`run_before`", value, false)
+                }
+                "initial" => migration.initial = self.read_flag("`initial`", value),
+                "atomic" => migration.atomic = self.read_flag("`atomic`", value),
+                "operations" => {
+                    migration.operations = self.read_operations("`operations`", value, 0)
+                }
+                _ => {}
+            }
+        }
+        migration
+    }
+
+    fn read_flag(&mut self, what: &str, expr: &Expr) -> Option<bool> {
+        match self.values.read(expr) {
+            Value::Bool(b) => Some(b),
+            Value::None => None,
+            _ => {
+                self.dynamic(what, expr);
+                None
+            }
+        }
+    }
+
+    fn read_dependencies(
+        &mut self,
+        what: &str,
+        expr: &Expr,
+        allow_swappable: bool,
+    ) -> Vec<Dependency> {
+        let elements = match expr {
+            Expr::List(l) => &l.elts,
+            Expr::Tuple(t) => &t.elts,
+            _ => {
+                self.dynamic(what, expr);
+                return Vec::new();
+            }
+        };
+        let mut out = Vec::new();
+        for element in elements {
+            let span = ValueReader::span(element);
+            let (line, column) = self.lines.location(self.text, span.start);
+            let target = match self.values.read(element) {
+                Value::Tuple(pair) | Value::List(pair) => match pair.as_slice() {
+                    [Value::Str(app), Value::Str(name)] => {
+                        Some(DependencyTarget::Key(MigrationKey::new(app, name)))
+                    }
+                    _ => None,
+                },
+                Value::Call(call)
+                    if allow_swappable && call.func.path.ends_with("swappable_dependency") =>
+                {
+                    match call.args.as_slice() {
+                        [Value::Ref(setting)] => Some(DependencyTarget::Swappable {
+                            setting: setting
+                                .path
+                                .rsplit('.')
+                                .next()
+                                .unwrap_or(&setting.path)
+                                .to_owned(),
+                        }),
+                        // swappable_dependency("app.Model") is (app, "__first__").
+                        [Value::Str(model)] => Some(DependencyTarget::Key(MigrationKey::new(
+                            model.split('.').next().unwrap_or(model),
+                            "__first__",
+                        ))),
+                        _ => None,
+                    }
+                }
+                _ => None,
+            };
+            match target {
+                Some(target) => out.push(Dependency {
+                    target,
+                    span,
+                    line,
+                    column,
+                }),
+                None => self.dynamic(&format!("an entry of {what}"), element),
+            }
+        }
+        out
+    }
+
+    fn read_operations(&mut self, what: &str, expr: &Expr, depth: u32) -> Vec<Operation> {
+        let elements = match expr {
+            Expr::List(l) => &l.elts,
+            Expr::Tuple(t) => &t.elts,
+            _ => {
+                self.dynamic(what, expr);
+                return Vec::new();
+            }
+        };
+        let mut out = Vec::new();
+        for element in elements {
+            match element {
+                Expr::Call(call) if depth < MAX_OPERATION_DEPTH => {
+                    match self.read_operation(call, depth) {
+                        Some(op) => out.push(op),
+                        None => self.dynamic("an operation", element),
+                    }
+                }
+                _ => self.dynamic("an operation", element),
+            }
+        }
+        out
+    }
+
+    fn read_operation(&mut self, call: &ast::ExprCall, depth: u32) -> Option<Operation> {
+        let callee = self.values.reference(ValueReader::dotted(&call.func)?);
+        let kind = classify(&callee.path, &callee.written);
+        let params = kind.params();
+        let span = Span::new(call.range.start().into(), call.range.end().into());
+        let (line, column) = self.lines.location(self.text, span.start);
+        let mut op = Operation {
+            kind,
+            callee,
+            args: Vec::new(),
+            database_operations: Vec::new(),
+            state_operations: Vec::new(),
+            reverse: None,
+            sql: None,
+            span,
+            line,
+            column,
+        };
+        let mut raw: Vec<(String, &Expr)> = Vec::new();
+        for (i, arg) in call.args.iter().enumerate() {
+            if matches!(arg, Expr::Starred(_)) {
+                return None;
+            }
+            let name = params
+                .get(i)
+                .map_or_else(|| format!("args[{i}]"), |p| (*p).to_owned());
+            raw.push((name, arg));
+        }
+        for keyword in &call.keywords {
+            let name = keyword.arg.as_ref()?.to_string();
+            raw.push((name, &keyword.value));
+        }
+        for (name, expr) in &raw {
+            let nested = matches!(name.as_str(), "database_operations" | "state_operations")
+                && matches!(
+                    kind,
+                    OperationKind::SeparateDatabaseAndState | OperationKind::RunSQL
+                );
+            if nested {
+                let ops = self.read_operations(&format!("`{name}`"), expr, depth + 1);
+                if name == "database_operations" {
+                    op.database_operations = ops;
+                } else {
+                    op.state_operations = ops;
+                }
+                continue;
+            }
+            op.args.push((name.clone(), self.values.read(expr)));
+        }
+        match kind {
+            OperationKind::RunPython => {
+                op.reverse = Some(reverse_of(op.arg("reverse_code"), "RunPython.noop"));
+            }
+            OperationKind::RunSQL => {
+                op.reverse = Some(reverse_of(op.arg("reverse_sql"), "RunSQL.noop"));
+                let sql_expr = raw.iter().find(|(n, _)| n == "sql").map(|(_, e)| *e);
+                op.sql = Some(match op.arg("sql") {
+                    Some(value) => sql_text(value).unwrap_or_else(|| {
+                        SqlText::Dynamic(
+                            sql_expr.map(|e| self.values.source(e)).unwrap_or_default(),
+                        )
+                    }),
+                    None => SqlText::Dynamic(String::new()),
+                });
+            }
+            _ => {}
+        }
+        Some(op)
+    }
+}
+
+/// Which operation a resolved callee path names.
+fn classify(path: &str, written: &str) -> OperationKind {
+    let (module, class) = path.rsplit_once('.').unwrap_or(("", path));
+    let family = if module == "django.db.migrations"
+        || module.starts_with("django.db.migrations.operations")
+    {
+        OperationFamily::Django
+    } else if module.starts_with("django.contrib.postgres.operations") {
+        OperationFamily::Postgres
+    } else if path == written && module == "migrations" {
+        // `migrations.AddField` with no visible import of `migrations`.
+        OperationFamily::Django
+    } else {
+        OperationFamily::Custom
+    };
+    OperationKind::from_name(family, class)
+}
+
+fn reverse_of(value: Option<&Value>, noop_suffix: &str) -> Reverse {
+    match value {
+        None | Some(Value::None) => Reverse::Missing,
+        Some(Value::Ref(r))
+            if r.path.ends_with(noop_suffix) || r.written.ends_with(noop_suffix) =>
+        {
+            Reverse::Noop
+        }
+        // RunSQL.noop is the empty string.
+        Some(Value::Str(s)) if s.is_empty() => Reverse::Noop,
+        Some(_) => Reverse::Given,
+    }
+}
+
+/// The literal statements of a `RunSQL` `sql` argument: a string, or a list
+/// of strings and `(sql, params)` pairs.
+fn sql_text(value: &Value) -> Option<SqlText> {
+    match value {
+        Value::Str(s) => Some(SqlText::Literal(vec![s.clone()])),
+        Value::List(items) | Value::Tuple(items) => {
+            let mut parts = Vec::new();
+            for item in items {
+                match item {
+                    Value::Str(s) => parts.push(s.clone()),
+                    Value::Tuple(pair) | Value::List(pair) => match pair.first() {
+                        Some(Value::Str(s)) => parts.push(s.clone()),
+                        _ => return None,
+                    },
+                    _ => return None,
+                }
+            }
+            Some(SqlText::Literal(parts))
+        }
+        _ => None,
+    }
+}
+
+fn first_line(text: &str) -> String {
+    let line = text.lines().next().unwrap_or("");
+    let mut short: String = line.chars().take(80).collect();
+    if short.len() < line.len() || text.lines().nth(1).is_some() {
+        short.push('…');
+    }
+    short
+}
+
+/// Module-level `NAME = <expr>` assignments.
+pub(super) fn module_constants(body: &[Stmt]) -> HashMap<String, &Expr> {
+    let mut out = HashMap::new();
+    for stmt in body {
+        if let Stmt::Assign(assign) = stmt {
+            if let [Expr::Name(name)] = assign.targets.as_slice() {
+                out.insert(name.id.to_string(), &*assign.value);
+            }
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn classifies_operations() {
+        assert_eq!(
+            classify("django.db.migrations.AddField", "migrations.AddField"),
+            OperationKind::AddField
+        );
+        assert_eq!(
+            classify(
+                "django.contrib.postgres.operations.AddIndexConcurrently",
+                "AddIndexConcurrently"
+            ),
+            OperationKind::AddIndexConcurrently
+        );
+        assert_eq!(
+            classify("migrations.RunSQL", "migrations.RunSQL"),
+            OperationKind::RunSQL
+        );
+        assert_eq!(
+            classify("myapp.ops.LoadData", "LoadData"),
+            OperationKind::Custom
+        );
+    }
+}

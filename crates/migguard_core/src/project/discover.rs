@@ -1,0 +1,217 @@
+//! Finding a project's apps and migration modules the way Django's loader
+//! would, from a file listing.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use crate::config::Settings;
+use crate::diagnostic::{Diagnostic, Location};
+use crate::model::MigrationKey;
+use crate::model::Value;
+use crate::parse::module_facts;
+use crate::rules::input::duplicate_app_label::DuplicateAppLabel;
+use crate::source::ProjectSource;
+
+use super::DjangoSettings;
+
+/// A Django app with a migrations package.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct App {
+    pub label: String,
+    /// The app's directory, project-relative (`""` for an app at the root).
+    pub dir: String,
+    /// The migrations package's directory, project-relative.
+    pub migrations_dir: String,
+    /// Dotted module of the migrations package: `blog.migrations`.
+    pub migrations_package: String,
+    /// The content of `max_migration.txt` in the migrations package, when
+    /// the project keeps one (see `migguard lock`).
+    pub max_migration: Option<String>,
+}
+
+/// One migration module found on disk.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MigrationFile {
+    pub key: MigrationKey,
+    pub path: String,
+    pub package: String,
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct Discovery {
+    pub apps: Vec<App>,
+    pub files: Vec<MigrationFile>,
+    pub diagnostics: Vec<Diagnostic>,
+}
+
+impl Discovery {
+    pub fn app_labels(&self) -> BTreeSet<String> {
+        self.apps.iter().map(|a| a.label.clone()).collect()
+    }
+}
+
+fn parent(path: &str) -> &str {
+    path.rsplit_once('/').map_or("", |(p, _)| p)
+}
+
+fn file_name(path: &str) -> &str {
+    path.rsplit_once('/').map_or(path, |(_, f)| f)
+}
+
+fn dotted(dir: &str) -> String {
+    dir.replace('/', ".")
+}
+
+/// Django's conventions: an app's `migrations/` package has `__init__.py`;
+/// its migration modules are the `.py` files directly inside whose names do
+/// not start with `_` or `~`; the label is the app directory's name unless
+/// `apps.py` sets `label`. `MIGRATION_MODULES` entries from the settings
+/// point an app at another package.
+pub fn discover(
+    files: &[String],
+    source: &dyn ProjectSource,
+    settings: &Settings,
+    django: &DjangoSettings,
+) -> Discovery {
+    let mut out = Discovery::default();
+    let installed = installed_app_dirs(django);
+    let listed: BTreeSet<&str> = files.iter().map(String::as_str).collect();
+    let overrides: BTreeMap<&str, &str> = settings
+        .options
+        .migration_modules
+        .iter()
+        .map(|(app, module)| (module.as_str(), app.as_str()))
+        .collect();
+    let mut by_label: BTreeMap<String, App> = BTreeMap::new();
+    for path in files {
+        if file_name(path) != "__init__.py" || settings.is_excluded(path) {
+            continue;
+        }
+        let package_dir = parent(path);
+        let package = dotted(package_dir);
+        let (label, app_dir) = if let Some(app) = overrides.get(package.as_str()) {
+            ((*app).to_owned(), parent(package_dir).to_owned())
+        } else if file_name(package_dir) == "migrations" {
+            let app_dir = parent(package_dir).to_owned();
+            if let Some(installed) = &installed {
+                if !installed.contains(&app_dir) {
+                    // Not in INSTALLED_APPS: Django never loads it.
+                    continue;
+                }
+            }
+            let apps_py = if app_dir.is_empty() {
+                "apps.py".to_owned()
+            } else {
+                format!("{app_dir}/apps.py")
+            };
+            let label = listed
+                .contains(apps_py.as_str())
+                .then(|| source.read(&apps_py).ok())
+                .flatten()
+                .and_then(|bytes| module_facts::app_config_label(&bytes))
+                .unwrap_or_else(|| {
+                    if app_dir.is_empty() {
+                        source.root_name().unwrap_or_default()
+                    } else {
+                        file_name(&app_dir).to_owned()
+                    }
+                });
+            if label.is_empty() {
+                continue;
+            }
+            (label, app_dir)
+        } else {
+            continue;
+        };
+        let app = App {
+            label: label.clone(),
+            dir: app_dir,
+            migrations_dir: package_dir.to_owned(),
+            migrations_package: package,
+            max_migration: None,
+        };
+        if let Some(first) = by_label.get(&label) {
+            out.diagnostics.push(Diagnostic::new(
+                &DuplicateAppLabel {
+                    label: label.clone(),
+                    first: first.dir.clone(),
+                    second: app.dir.clone(),
+                },
+                Location::file(path.clone()).in_app(&label),
+            ));
+            continue;
+        }
+        by_label.insert(label, app);
+    }
+    for app in by_label.values() {
+        let prefix = format!("{}/", app.migrations_dir);
+        for path in files {
+            let Some(rest) = path.strip_prefix(&prefix) else {
+                continue;
+            };
+            if rest.contains('/') {
+                continue;
+            }
+            let Some(name) = rest.strip_suffix(".py") else {
+                continue;
+            };
+            if name.is_empty() || name.starts_with('_') || name.starts_with('~') {
+                continue;
+            }
+            out.files.push(MigrationFile {
+                key: MigrationKey::new(&app.label, name),
+                path: path.clone(),
+                package: app.migrations_package.clone(),
+            });
+        }
+    }
+    for app in by_label.values_mut() {
+        let path = format!("{}/max_migration.txt", app.migrations_dir);
+        if listed.contains(path.as_str()) {
+            app.max_migration = source
+                .read(&path)
+                .ok()
+                .map(|b| String::from_utf8_lossy(&b).into_owned());
+        }
+    }
+    out.apps = by_label.into_values().collect();
+    out
+}
+
+/// The directories (project-relative) of the apps a literal
+/// `INSTALLED_APPS` names, when the settings were read and the list is
+/// literal; `None` otherwise (then every migrations package counts).
+/// Entries are modules (`blog`, `apps.blog`) or AppConfig paths
+/// (`blog.apps.BlogConfig`).
+fn installed_app_dirs(django: &DjangoSettings) -> Option<BTreeSet<String>> {
+    let entries = django.values.get("INSTALLED_APPS")?.as_seq()?;
+    let base = django
+        .manage_py
+        .as_deref()
+        .and_then(|p| p.rsplit_once('/').map(|(d, _)| d.to_owned()))
+        .unwrap_or_default();
+    let mut out = BTreeSet::new();
+    for entry in entries {
+        let Value::Str(dotted) = entry else {
+            return None;
+        };
+        // Any module prefix of the entry may be the app's package: `blog`,
+        // `blog.apps.BlogConfig`, `blog.config.BlogAppConfig`. A component
+        // starting with an upper-case letter is a class, not a module.
+        let mut rel = String::new();
+        for part in dotted.split('.') {
+            if part.starts_with(|c: char| c.is_ascii_uppercase()) {
+                break;
+            }
+            if !rel.is_empty() {
+                rel.push('/');
+            }
+            rel.push_str(part);
+            out.insert(if base.is_empty() {
+                rel.clone()
+            } else {
+                format!("{base}/{rel}")
+            });
+        }
+    }
+    Some(out)
+}

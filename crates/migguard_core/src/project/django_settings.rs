@@ -1,0 +1,136 @@
+//! The project's Django settings, read statically: which module, and the
+//! values migguard needs (`AUTH_USER_MODEL`, later `DATABASES`).
+
+use std::collections::{BTreeSet, HashMap};
+
+use crate::config::Settings;
+use crate::model::Value;
+use crate::parse::module_facts;
+use crate::source::ProjectSource;
+
+/// What migguard knows of `settings.py`.
+#[derive(Debug, Clone, Default)]
+pub struct DjangoSettings {
+    /// The settings module, when found: `config.settings`.
+    pub module: Option<String>,
+    /// `manage.py`, project-relative, when found.
+    pub manage_py: Option<String>,
+    /// Top-level assignments of the module, star imports merged in.
+    pub values: HashMap<String, Value>,
+    /// `AUTH_USER_MODEL`: configuration, else settings, else `auth.User`.
+    pub auth_user_model: String,
+    /// Other swappable settings from `[tool.migguard] swappable`.
+    pub swappable: HashMap<String, String>,
+}
+
+impl DjangoSettings {
+    /// The model a swappable setting names (`AUTH_USER_MODEL` ->
+    /// `accounts.User`).
+    pub fn swappable(&self, setting: &str) -> Option<String> {
+        if setting == "AUTH_USER_MODEL" {
+            return Some(self.auth_user_model.clone());
+        }
+        self.swappable.get(setting).cloned().or_else(|| {
+            self.values
+                .get(setting)
+                .and_then(Value::as_str)
+                .map(str::to_owned)
+        })
+    }
+
+    pub fn read(
+        files: &[String],
+        source: &dyn ProjectSource,
+        settings: &Settings,
+    ) -> DjangoSettings {
+        let listed: BTreeSet<&str> = files.iter().map(String::as_str).collect();
+        let options = &settings.options;
+        let manage_py = match &options.manage_py {
+            Some(path) => Some(path.clone()),
+            None => files
+                .iter()
+                .filter(|p| p.rsplit('/').next() == Some("manage.py"))
+                .min_by_key(|p| p.matches('/').count())
+                .cloned(),
+        };
+        let base_dir = manage_py
+            .as_deref()
+            .and_then(|p| p.rsplit_once('/').map(|(d, _)| d.to_owned()))
+            .unwrap_or_default();
+        let module = options.settings.clone().or_else(|| {
+            let path = manage_py.as_deref()?;
+            module_facts::manage_py_settings(&source.read(path).ok()?)
+        });
+        let mut values = HashMap::new();
+        if let Some(module) = &module {
+            collect(module, &base_dir, &listed, source, &mut values, 0);
+        }
+        let auth_user_model = options
+            .auth_user_model
+            .clone()
+            .or_else(|| {
+                values
+                    .get("AUTH_USER_MODEL")
+                    .and_then(Value::as_str)
+                    .map(str::to_owned)
+            })
+            .unwrap_or_else(|| "auth.User".to_owned());
+        DjangoSettings {
+            module,
+            manage_py,
+            values,
+            auth_user_model,
+            swappable: options
+                .swappable
+                .iter()
+                .map(|(k, v)| (k.clone(), v.clone()))
+                .collect(),
+        }
+    }
+}
+
+/// Read a module's assignments, star imports first so that its own
+/// assignments win, as they do at import time.
+fn collect(
+    module: &str,
+    base_dir: &str,
+    listed: &BTreeSet<&str>,
+    source: &dyn ProjectSource,
+    values: &mut HashMap<String, Value>,
+    depth: u32,
+) {
+    if depth > 4 {
+        return;
+    }
+    let rel = module.replace('.', "/");
+    let join = |p: String| {
+        if base_dir.is_empty() {
+            p
+        } else {
+            format!("{base_dir}/{p}")
+        }
+    };
+    let candidates = [
+        (
+            join(format!("{rel}.py")),
+            module.rsplit_once('.').map_or("", |(p, _)| p).to_owned(),
+        ),
+        (join(format!("{rel}/__init__.py")), module.to_owned()),
+    ];
+    for (path, package) in candidates {
+        if !listed.contains(path.as_str()) {
+            continue;
+        }
+        let Ok(bytes) = source.read(&path) else {
+            continue;
+        };
+        let Some(parsed) = module_facts::settings_module(&bytes, &package) else {
+            continue;
+        };
+        for star in &parsed.star_imports {
+            collect(star, base_dir, listed, source, values, depth + 1);
+        }
+        values.extend(parsed.values);
+        return;
+    }
+}

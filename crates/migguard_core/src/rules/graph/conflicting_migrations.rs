@@ -1,0 +1,81 @@
+use crate::diagnostic::{Diagnostic, Violation};
+use crate::model::MigrationKey;
+use crate::project::Project;
+use crate::rules::Rule;
+
+pub const DOC: &str = r#"# conflicting-migrations (MG103)
+
+## What it does
+Reports an app with more than one leaf migration: two migrations that both
+extend the same parent and that nothing merges, typically two branches that
+each ran `makemigrations` for the same app.
+
+## Why is this bad?
+`makemigrations` and `migrate` refuse to run: "Conflicting migrations
+detected; multiple leaf nodes in the migration graph". The conflict shows up
+on whoever merges last, often on the main branch after a pull request was
+merged on a hosting site.
+
+## Example
+```text
+blog/migrations/0001_initial.py
+blog/migrations/0002_post_subtitle.py   (dependencies: 0001_initial)
+blog/migrations/0002_post_rating.py     (dependencies: 0001_initial)
+```
+
+## How to fix
+Write a merge migration with `migguard merge` (the same file
+`python manage.py makemigrations --merge` writes), or move your branch's
+migration after the other one with `migguard rebase APP MIGRATION`.
+"#;
+
+/// An app whose graph has more than one leaf.
+pub struct ConflictingMigrations {
+    pub app: String,
+    pub leaves: Vec<String>,
+}
+
+impl Violation for ConflictingMigrations {
+    fn rule(&self) -> Rule {
+        Rule::ConflictingMigrations
+    }
+
+    fn message(&self) -> String {
+        format!(
+            "conflicting migrations in app `{}`: {} leaf nodes ({})",
+            self.app,
+            self.leaves.len(),
+            self.leaves.join(", ")
+        )
+    }
+
+    fn help(&self) -> Option<String> {
+        Some(format!(
+            "run `migguard merge {app}` (or `python manage.py makemigrations --merge {app}`)",
+            app = self.app
+        ))
+    }
+
+    fn details(&self) -> serde_json::Value {
+        serde_json::json!({ "leaves": self.leaves })
+    }
+}
+
+pub fn check(project: &Project) -> Vec<Diagnostic> {
+    project
+        .graph
+        .conflicts
+        .iter()
+        .map(|(app, leaves)| {
+            // Point at the last leaf in name order, the likeliest newcomer.
+            let anchor = MigrationKey::new(app, leaves.last().cloned().unwrap_or_default());
+            Diagnostic::new(
+                &ConflictingMigrations {
+                    app: app.clone(),
+                    leaves: leaves.clone(),
+                },
+                super::at_migration(project, &anchor),
+            )
+        })
+        .collect()
+}

@@ -1,0 +1,6 @@
+//! `MG0xx`: files that cannot be read as Django migrations.
+
+pub mod duplicate_app_label;
+pub mod dynamic_migration;
+pub mod invalid_migration;
+pub mod syntax_error;

@@ -1,0 +1,200 @@
+//! Bad input never panics: every broken file gives a diagnostic with a
+//! location, and the rest of the project is still analysed.
+
+use migguard_core::config::Settings;
+use migguard_core::diagnostic::{Diagnostic, Severity};
+use migguard_core::project::{analyze, AnalyzeOptions, Project};
+use migguard_core::rules::Rule;
+use migguard_core::source::MemorySource;
+
+const INITIAL: &str = "from django.db import migrations, models\n\n\nclass Migration(migrations.Migration):\n    initial = True\n\n    dependencies = []\n\n    operations = [\n        migrations.CreateModel(\n            name='Post',\n            fields=[('id', models.BigAutoField(primary_key=True, serialize=False))],\n        ),\n    ]\n";
+
+/// A project with a healthy `blog` app and one extra file in it.
+fn project_with(name: &str, content: &[u8]) -> Project {
+    let source = MemorySource::new("test")
+        .with("blog/__init__.py", "")
+        .with("blog/migrations/__init__.py", "")
+        .with("blog/migrations/0001_initial.py", INITIAL)
+        .with(format!("blog/migrations/{name}.py"), content.to_vec());
+    analyze(&source, &Settings::default(), &AnalyzeOptions::default()).expect("analysis runs")
+}
+
+/// The diagnostics of one rule on the extra file; asserts there is one.
+fn finding(project: &Project, name: &str, rule: Rule) -> Diagnostic {
+    let path = format!("blog/migrations/{name}.py");
+    let found: Vec<&Diagnostic> = project
+        .diagnostics
+        .iter()
+        .filter(|d| d.rule == rule && d.location.path.as_deref() == Some(path.as_str()))
+        .collect();
+    assert_eq!(
+        found.len(),
+        1,
+        "expected one {rule} on {path}, got {:#?}",
+        project.diagnostics
+    );
+    assert!(
+        found[0].location.line.is_some(),
+        "{rule} has no line: {:#?}",
+        found[0]
+    );
+    assert_eq!(found[0].location.app.as_deref(), Some("blog"));
+    // The healthy migration is still read.
+    assert!(project
+        .migrations
+        .iter()
+        .any(|m| m.key.name == "0001_initial"));
+    found[0].clone()
+}
+
+fn depends_on_initial(body: &str) -> String {
+    format!(
+        "from django.db import migrations, models\n\nclass Migration(migrations.Migration):\n    dependencies = [('blog', '0001_initial')]\n    operations = [\n{body}\n    ]\n"
+    )
+}
+
+#[test]
+fn truncated_file_is_a_syntax_error_with_its_line() {
+    let text = depends_on_initial(
+        "        migrations.AddField(model_name='post', name='slug', field=models.SlugField()),",
+    );
+    let cut = &text[..text.len() - 12];
+    let project = project_with("0002_cut", cut.as_bytes());
+    let d = finding(&project, "0002_cut", Rule::SyntaxError);
+    assert_eq!(d.severity, Severity::Error);
+    assert!(d.location.line.unwrap() >= 6, "{d:?}");
+}
+
+#[test]
+fn merge_conflict_markers_point_at_the_marker() {
+    let text = "from django.db import migrations\n\nclass Migration(migrations.Migration):\n    dependencies = [\n<<<<<<< HEAD\n        ('blog', '0001_initial'),\n=======\n        ('blog', '0001_other'),\n>>>>>>> feature\n    ]\n";
+    let project = project_with("0002_conflicted", text.as_bytes());
+    let d = finding(&project, "0002_conflicted", Rule::SyntaxError);
+    assert_eq!(d.location.line, Some(5), "{d:?}");
+}
+
+#[test]
+fn non_utf8_bytes_are_reported_at_their_line() {
+    let mut bytes = depends_on_initial("        migrations.RunSQL('SELECT 1'),").into_bytes();
+    let at = bytes.windows(8).position(|w| w == b"SELECT 1").unwrap();
+    bytes[at] = 0xff;
+    let project = project_with("0002_latin", &bytes);
+    let d = finding(&project, "0002_latin", Rule::InvalidMigration);
+    assert_eq!(d.location.line, Some(6), "{d:?}");
+    assert!(d.message.contains("UTF-8"), "{}", d.message);
+}
+
+#[test]
+fn latin1_declared_files_are_read() {
+    let mut bytes = b"# -*- coding: latin-1 -*-\n".to_vec();
+    let body = depends_on_initial("        migrations.RunSQL('SELECT ?'),").into_bytes();
+    // The `?` becomes the Latin-1 byte for `é`.
+    bytes.extend(body.iter().map(|&b| if b == b'?' { 0xe9 } else { b }));
+    let project = project_with("0002_declared", &bytes);
+    assert!(project.diagnostics.is_empty(), "{:#?}", project.diagnostics);
+    let m = project
+        .migrations
+        .iter()
+        .find(|m| m.key.name == "0002_declared")
+        .unwrap();
+    assert_eq!(
+        m.operations[0]
+            .sql
+            .as_ref()
+            .and_then(|s| s.literal())
+            .as_deref(),
+        Some("SELECT é")
+    );
+}
+
+#[test]
+fn bom_crlf_and_tabs_parse_cleanly_with_right_lines() {
+    let text = depends_on_initial(
+        "\tmigrations.AddField(model_name='post', name='slug', field=models.SlugField()),",
+    )
+    .replace("    ", "\t")
+    .replace('\n', "\r\n");
+    let mut bytes = b"\xEF\xBB\xBF".to_vec();
+    bytes.extend(text.into_bytes());
+    let project = project_with("0002_windows", &bytes);
+    assert!(project.diagnostics.is_empty(), "{:#?}", project.diagnostics);
+    let m = project
+        .migrations
+        .iter()
+        .find(|m| m.key.name == "0002_windows")
+        .unwrap();
+    assert_eq!(m.operations.len(), 1);
+    assert_eq!(m.operations[0].line, 6);
+    assert_eq!(m.operations[0].column, 2);
+    assert_eq!(project.graph.leaves["blog"], vec!["0002_windows"]);
+}
+
+#[test]
+fn empty_file_and_missing_class_are_invalid_migrations() {
+    let project = project_with("0002_empty", b"");
+    let d = finding(&project, "0002_empty", Rule::InvalidMigration);
+    assert!(d.message.contains("no `Migration` class"), "{}", d.message);
+
+    let helpers = b"def forwards(apps, schema_editor):\n    pass\n";
+    let project = project_with("0002_helpers", helpers);
+    finding(&project, "0002_helpers", Rule::InvalidMigration);
+}
+
+#[test]
+fn private_modules_are_not_migrations() {
+    let project = project_with("_helpers", b"def f(): pass\n");
+    assert!(project.diagnostics.is_empty(), "{:#?}", project.diagnostics);
+    assert_eq!(project.migrations.len(), 1);
+}
+
+#[test]
+fn hostile_nesting_is_refused_like_cpython() {
+    let deep = format!("x = {}1{}\n", "(".repeat(100_000), ")".repeat(100_000));
+    let project = project_with("0002_deep", deep.as_bytes());
+    let d = finding(&project, "0002_deep", Rule::SyntaxError);
+    assert!(d.message.contains("nested"), "{}", d.message);
+}
+
+#[test]
+fn long_operator_chains_do_not_exhaust_the_stack() {
+    // 1.5 MB of `1+1+...`: a left-nested tree 750,000 levels deep.
+    let chain = "1+".repeat(750_000);
+    let text = depends_on_initial(&format!(
+        "        migrations.RunSQL('SELECT {}', reverse_sql=migrations.RunSQL.noop),",
+        1
+    )) + &format!("X = {chain}1\n");
+    let project = project_with("0002_chain", text.as_bytes());
+    assert!(project.diagnostics.is_empty(), "{:#?}", project.diagnostics);
+}
+
+#[test]
+fn ten_megabyte_migration_is_read_completely() {
+    let op = "        migrations.AddField(model_name='post', name='f{i}', field=models.CharField(max_length=100, default='x')),\n";
+    let mut body = String::new();
+    let mut i = 0;
+    while body.len() < 10 * 1024 * 1024 {
+        body.push_str(&op.replace("{i}", &i.to_string()));
+        i += 1;
+    }
+    let project = project_with("0002_huge", depends_on_initial(&body).as_bytes());
+    assert!(project.diagnostics.is_empty(), "{:#?}", project.diagnostics);
+    let m = project
+        .migrations
+        .iter()
+        .find(|m| m.key.name == "0002_huge")
+        .unwrap();
+    assert_eq!(m.operations.len(), i);
+    assert_eq!(m.operations.last().unwrap().line, 5 + i as u32);
+}
+
+#[test]
+fn a_huge_file_with_a_late_syntax_error_is_located() {
+    let mut text = depends_on_initial(
+        &"        migrations.RunSQL('SELECT 1', migrations.RunSQL.noop),\n".repeat(100_000),
+    );
+    text.push_str("def broken(:\n");
+    let lines = text.lines().count() as u32;
+    let project = project_with("0002_late", text.as_bytes());
+    let d = finding(&project, "0002_late", Rule::SyntaxError);
+    assert_eq!(d.location.line, Some(lines), "{d:?}");
+}
