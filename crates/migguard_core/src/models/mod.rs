@@ -1,0 +1,198 @@
+//! The project's models read statically from `models.py`, in the shape of
+//! the state replayed from the migrations, so that the two can be compared
+//! the way `makemigrations` compares them.
+//!
+//! For every app with migrations, its models module (`models.py` or a
+//! `models/` package, with the modules of the app it imports) is read; the
+//! model classes are found through their bases (across the project's apps
+//! and Django's own abstract models), fields are inherited from abstract
+//! parents as Django copies them, and each field is turned into what
+//! Django's `deconstruct()` returns. The migrations' state goes through the
+//! same `deconstruct()`, so both sides are in one canonical form.
+//!
+//! Nothing is guessed: a value that cannot be known statically (a custom
+//! field class with its own `__init__`, a computed default, a base class
+//! from a third-party package, a dynamic class body) becomes an
+//! [`Unresolved`] note, and the model, field or option concerned is left
+//! out of the comparison ([`Skip`]).
+//!
+//! - `modules`: module files by dotted name, and name lookup across them;
+//! - `eval`: values evaluated (constants, enums, `Q`, `gettext_lazy`);
+//! - `classes`: bases, MRO, enums;
+//! - `fields`: Django's field classes and `deconstruct()`;
+//! - `build`: models, their fields, `Meta` and managers;
+//! - `canon`: the migrations' state in the same canonical form, and the
+//!   canonical forms of indexes and constraints;
+//! - `equality`: Python's `==` on values;
+//! - `builtin`: Django's abstract models (`AbstractUser`, ...).
+
+mod build;
+mod builtin;
+mod canon;
+mod classes;
+pub mod equality;
+mod eval;
+pub mod fields;
+mod md5;
+mod modules;
+
+use std::cell::{Cell, RefCell};
+use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
+use std::rc::Rc;
+
+use serde::{Deserialize, Serialize};
+
+use crate::project::{DjangoSettings, Project};
+use crate::source::ProjectSource;
+use crate::state::{ModelKey, ProjectState, StateReplay};
+
+use classes::{ClassInfo, EnumInfo};
+use modules::{ClassId, ModuleIndex};
+
+/// Where something is in the project's sources.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SourceLine {
+    /// Project-relative path.
+    pub path: String,
+    pub line: u32,
+    pub column: u32,
+}
+
+/// Where a model and its fields are defined.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ModelSource {
+    /// The `class` statement.
+    pub class: SourceLine,
+    /// Each field's assignment (in an abstract parent for inherited ones);
+    /// fields Django adds (`id`, `<parent>_ptr`) point at the class.
+    pub fields: BTreeMap<String, SourceLine>,
+}
+
+/// Something that cannot be known statically.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Unresolved {
+    pub app: String,
+    /// The model concerned, as written.
+    pub model: Option<String>,
+    /// The field (or `Meta` option) concerned.
+    pub item: Option<String>,
+    /// Why it cannot be known.
+    pub reason: String,
+    pub location: SourceLine,
+}
+
+/// What the comparison leaves out because it is not known statically.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Skip {
+    /// Apps whose models (or migrations) cannot be read at all.
+    pub apps: BTreeSet<String>,
+    /// Apps that may define models migguard does not see: a model only in
+    /// the migrations is not reported deleted.
+    pub incomplete_apps: BTreeSet<String>,
+    pub models: BTreeSet<ModelKey>,
+    pub fields: BTreeSet<(ModelKey, String)>,
+    /// Fields known to exist whose definition is not known: added and
+    /// removed like any other, never reported altered.
+    pub alter_fields: BTreeSet<(ModelKey, String)>,
+    /// `(model, option)`: a `Meta` option, or `managers`.
+    pub options: BTreeSet<(ModelKey, String)>,
+}
+
+impl Skip {
+    pub fn skips_model(&self, key: &ModelKey) -> bool {
+        self.apps.contains(&key.0) || self.models.contains(key)
+    }
+
+    pub fn skips_field(&self, key: &ModelKey, field: &str) -> bool {
+        self.skips_model(key) || self.fields.contains(&(key.clone(), field.to_owned()))
+    }
+
+    pub fn skips_alter(&self, key: &ModelKey, field: &str) -> bool {
+        self.skips_field(key, field) || self.alter_fields.contains(&(key.clone(), field.to_owned()))
+    }
+
+    pub fn skips_option(&self, key: &ModelKey, option: &str) -> bool {
+        self.skips_model(key) || self.options.contains(&(key.clone(), option.to_owned()))
+    }
+}
+
+/// Both sides of the comparison, canonical.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct Analysis {
+    /// The models as `models.py` defines them: fields as Django's writer
+    /// would write them, options and managers as `ModelState.from_model`
+    /// keeps them.
+    pub models: ProjectState,
+    /// The migrations' state (the project's apps only), every field
+    /// through the same `deconstruct()`.
+    pub migrations: ProjectState,
+    /// Where each model of `models` is defined.
+    pub sources: BTreeMap<ModelKey, ModelSource>,
+    /// The models module of each app (`blog/models.py`), when there is one.
+    pub models_files: BTreeMap<String, String>,
+    pub unresolved: Vec<Unresolved>,
+    pub skip: Skip,
+}
+
+/// Evaluation context shared by the readers.
+pub(crate) struct Env<'a> {
+    pub(crate) index: ModuleIndex<'a>,
+    pub(crate) settings: &'a DjangoSettings,
+    pub(crate) depth: Cell<u32>,
+    pub(crate) classes: RefCell<HashMap<ClassId, Option<Rc<ClassInfo>>>>,
+    pub(crate) in_progress: RefCell<HashSet<ClassId>>,
+    pub(crate) enums: RefCell<HashMap<ClassId, Option<Rc<EnumInfo>>>>,
+}
+
+impl<'a> Env<'a> {
+    fn new(index: ModuleIndex<'a>, settings: &'a DjangoSettings) -> Env<'a> {
+        Env {
+            index,
+            settings,
+            depth: Cell::new(0),
+            classes: RefCell::new(HashMap::new()),
+            in_progress: RefCell::new(HashSet::new()),
+            enums: RefCell::new(HashMap::new()),
+        }
+    }
+}
+
+/// Read the project's models and put the migrations' state (`replay`,
+/// from `state::replay(project, None)`) in the same canonical form.
+pub fn analyze(project: &Project, source: &dyn ProjectSource, replay: &StateReplay) -> Analysis {
+    // Syntax trees of hostile modules can be deep; read them on a thread
+    // with a large stack, as the migration parser does.
+    std::thread::scope(|scope| {
+        std::thread::Builder::new()
+            .name("migguard-models".into())
+            .stack_size(256 * 1024 * 1024)
+            .spawn_scoped(scope, || analyze_here(project, source, replay))
+            .ok()
+            .and_then(|handle| handle.join().ok())
+    })
+    .unwrap_or_else(|| analyze_here(project, source, replay))
+}
+
+fn analyze_here(project: &Project, source: &dyn ProjectSource, replay: &StateReplay) -> Analysis {
+    let files = source.list().unwrap_or_default();
+    let base_dir = project
+        .settings
+        .manage_py
+        .as_deref()
+        .and_then(|p| p.rsplit_once('/').map(|(d, _)| d.to_owned()))
+        .unwrap_or_default();
+    let index = ModuleIndex::new(source, &files, &base_dir);
+    let env = Env::new(index, &project.settings);
+    let mut analysis = Analysis::default();
+    let apps = build::AppTable::new(project, &env, &base_dir);
+    build::analyze(&env, &apps, project, replay, &mut analysis);
+    analysis.unresolved.sort_by(|a, b| {
+        (&a.location.path, a.location.line, &a.reason).cmp(&(
+            &b.location.path,
+            b.location.line,
+            &b.reason,
+        ))
+    });
+    analysis.unresolved.dedup();
+    analysis
+}

@@ -1,0 +1,361 @@
+//! The project's Python modules by dotted name, read on demand, and the
+//! lookup of a dotted path through them (imports, star imports, class
+//! attributes), the way Python's import system would find it.
+
+use std::cell::RefCell;
+use std::collections::{BTreeMap, HashMap};
+use std::rc::Rc;
+
+use super::builtin;
+use crate::model::Value;
+use crate::parse::models::{read_module, BindingKind, ModuleError, PyClass, PyModule};
+use crate::source::ProjectSource;
+
+/// Import cycles and chains of re-exports longer than this are not followed.
+const MAX_LOOKUP_DEPTH: u32 = 24;
+
+/// A class defined in a module: `(module, qualname)`.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct ClassId {
+    pub module: String,
+    pub qualname: String,
+}
+
+impl ClassId {
+    /// `blog.models.Post`, the path Django's writer would use.
+    pub fn path(&self) -> String {
+        if self.module.is_empty() {
+            self.qualname.clone()
+        } else {
+            format!("{}.{}", self.module, self.qualname)
+        }
+    }
+
+    pub fn name(&self) -> &str {
+        self.qualname.rsplit('.').next().unwrap_or(&self.qualname)
+    }
+}
+
+/// What a dotted path names.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Symbol {
+    Module(String),
+    Class(ClassId),
+    /// The value bound to a name, unevaluated.
+    Value(Value),
+    /// A function of a project module, by its path.
+    Function(String),
+    /// An attribute of a class beyond what a binding says (`Status.DRAFT`,
+    /// `Status.choices`, an inherited constant): the evaluator decides.
+    ClassAttr(ClassId, Vec<String>),
+    /// A path outside the project (Django, the standard library, a
+    /// third-party package), as written.
+    External(String),
+    /// Inside a project module, but not found there.
+    Missing(String),
+}
+
+/// One module file of the project.
+#[derive(Debug, Clone)]
+struct ModuleFile {
+    path: String,
+    /// The package relative imports start from.
+    package: String,
+}
+
+/// Python builtins that may appear as values (`default=dict`).
+const BUILTINS: &[&str] = &[
+    "dict",
+    "list",
+    "set",
+    "tuple",
+    "str",
+    "int",
+    "float",
+    "bool",
+    "bytes",
+    "object",
+    "frozenset",
+    "len",
+    "range",
+    "True",
+    "False",
+    "None",
+    "type",
+    "property",
+    "staticmethod",
+    "classmethod",
+];
+
+pub struct ModuleIndex<'s> {
+    source: &'s dyn ProjectSource,
+    files: BTreeMap<String, ModuleFile>,
+    parsed: RefCell<HashMap<String, Rc<Result<PyModule, ModuleError>>>>,
+}
+
+impl<'s> ModuleIndex<'s> {
+    /// Index every `.py` file under the project root, named from the root
+    /// and, when `manage.py` lives in a subdirectory, from that directory
+    /// too (Django puts it on `sys.path`).
+    pub fn new(source: &'s dyn ProjectSource, files: &[String], base_dir: &str) -> ModuleIndex<'s> {
+        let mut out = BTreeMap::new();
+        let mut roots = vec![String::new()];
+        if !base_dir.is_empty() {
+            roots.push(format!("{base_dir}/"));
+        }
+        for root in &roots {
+            for path in files {
+                let Some(rel) = path.strip_prefix(root.as_str()) else {
+                    continue;
+                };
+                let Some(stem) = rel.strip_suffix(".py") else {
+                    continue;
+                };
+                let (name, package) = match stem
+                    .strip_suffix("/__init__")
+                    .or(if stem == "__init__" { Some("") } else { None })
+                {
+                    Some(pkg) => {
+                        let dotted = pkg.replace('/', ".");
+                        (dotted.clone(), dotted)
+                    }
+                    None => {
+                        let dotted = stem.replace('/', ".");
+                        let package = dotted.rsplit_once('.').map_or("", |(p, _)| p).to_owned();
+                        (dotted, package)
+                    }
+                };
+                if name.is_empty() || !name.split('.').all(is_identifier) {
+                    continue;
+                }
+                out.insert(
+                    name,
+                    ModuleFile {
+                        path: path.clone(),
+                        package,
+                    },
+                );
+            }
+        }
+        ModuleIndex {
+            source,
+            files: out,
+            parsed: RefCell::new(HashMap::new()),
+        }
+    }
+
+    /// True when a module of this name is in the project (or is one of the
+    /// Django modules migguard carries a model of).
+    pub fn has_module(&self, name: &str) -> bool {
+        self.files.contains_key(name) || builtin::source(name).is_some()
+    }
+
+    /// The project-relative file of a module (`None` for Django's own).
+    pub fn file_of(&self, name: &str) -> Option<&str> {
+        self.files.get(name).map(|f| f.path.as_str())
+    }
+
+    /// Read a module (cached). `None` when there is no such module.
+    pub fn module(&self, name: &str) -> Option<Rc<Result<PyModule, ModuleError>>> {
+        if let Some(hit) = self.parsed.borrow().get(name) {
+            return Some(hit.clone());
+        }
+        let result = if let Some(file) = self.files.get(name) {
+            match self.source.read(&file.path) {
+                Ok(bytes) => read_module(&bytes, name, &file.package),
+                Err(err) => Err(ModuleError {
+                    line: 1,
+                    column: 1,
+                    message: err.to_string(),
+                }),
+            }
+        } else if let Some(text) = builtin::source(name) {
+            read_module(
+                text.as_bytes(),
+                name,
+                name.rsplit_once('.').map_or("", |(p, _)| p),
+            )
+        } else {
+            return None;
+        };
+        let result = Rc::new(result);
+        self.parsed
+            .borrow_mut()
+            .insert(name.to_owned(), result.clone());
+        Some(result)
+    }
+
+    /// A class by id, when its module reads.
+    pub fn class(&self, id: &ClassId) -> Option<Rc<PyClass>> {
+        let module = self.module(&id.module)?;
+        let module = module.as_ref().as_ref().ok()?;
+        let mut parts = id.qualname.split('.');
+        let first = parts.next()?;
+        let mut class: &PyClass = match &module.binding(first)?.kind {
+            BindingKind::Class(c) => c,
+            _ => return None,
+        };
+        for part in parts {
+            class = class.nested(part)?;
+        }
+        Some(Rc::new(class.clone()))
+    }
+
+    /// What a dotted path names.
+    pub fn lookup(&self, path: &str) -> Symbol {
+        self.lookup_at(path, 0)
+    }
+
+    fn lookup_at(&self, path: &str, depth: u32) -> Symbol {
+        if depth > MAX_LOOKUP_DEPTH {
+            return Symbol::Missing(path.to_owned());
+        }
+        let parts: Vec<&str> = path.split('.').collect();
+        let Some(split) = (1..=parts.len())
+            .rev()
+            .find(|&k| self.has_module(&parts[..k].join(".")))
+        else {
+            return Symbol::External(path.to_owned());
+        };
+        let module_name = parts[..split].join(".");
+        let rest = &parts[split..];
+        if rest.is_empty() {
+            return Symbol::Module(module_name);
+        }
+        let Some(module) = self.module(&module_name) else {
+            return Symbol::Missing(path.to_owned());
+        };
+        let Ok(module) = module.as_ref() else {
+            return Symbol::Missing(path.to_owned());
+        };
+        let name = rest[0];
+        let tail = &rest[1..];
+        let Some(binding) = module.binding(name) else {
+            // Star imports, last first (a later import shadows an earlier one).
+            for star in module.star_imports.iter().rev() {
+                let candidate = format!("{star}.{}", rest.join("."));
+                if self.has_module_prefix(star) {
+                    match self.lookup_at(&candidate, depth + 1) {
+                        Symbol::Missing(_) => continue,
+                        found => return found,
+                    }
+                } else if star == "django.db.models" && builtin::is_models_export(name) {
+                    return Symbol::External(candidate);
+                }
+            }
+            if tail.is_empty() && BUILTINS.contains(&name) {
+                return Symbol::External(name.to_owned());
+            }
+            return Symbol::Missing(path.to_owned());
+        };
+        match &binding.kind {
+            BindingKind::Import(target) => {
+                let full = if tail.is_empty() {
+                    target.clone()
+                } else {
+                    format!("{target}.{}", tail.join("."))
+                };
+                if full == path {
+                    return Symbol::Missing(path.to_owned());
+                }
+                self.lookup_at(&full, depth + 1)
+            }
+            BindingKind::Class(class) => {
+                let id = ClassId {
+                    module: module_name.clone(),
+                    qualname: class.name.clone(),
+                };
+                self.class_member(id, class, tail)
+            }
+            BindingKind::Function => {
+                if tail.is_empty() {
+                    Symbol::Function(format!("{module_name}.{name}"))
+                } else {
+                    Symbol::Missing(path.to_owned())
+                }
+            }
+            BindingKind::Value(value) => {
+                if tail.is_empty() {
+                    Symbol::Value(value.clone())
+                } else {
+                    Symbol::Missing(path.to_owned())
+                }
+            }
+        }
+    }
+
+    /// A path below a class: nested classes and the class's own bindings;
+    /// anything else is left to the evaluator.
+    fn class_member(&self, id: ClassId, class: &PyClass, tail: &[&str]) -> Symbol {
+        let Some((first, rest)) = tail.split_first() else {
+            return Symbol::Class(id);
+        };
+        match class.binding(first).map(|b| &b.kind) {
+            Some(BindingKind::Class(nested)) => {
+                let nested_id = ClassId {
+                    module: id.module.clone(),
+                    qualname: format!("{}.{}", id.qualname, nested.name),
+                };
+                self.class_member(nested_id, nested, rest)
+            }
+            Some(BindingKind::Function) if rest.is_empty() => {
+                Symbol::Function(format!("{}.{first}", id.path()))
+            }
+            _ => Symbol::ClassAttr(id, tail.iter().map(|s| (*s).to_owned()).collect()),
+        }
+    }
+
+    fn has_module_prefix(&self, name: &str) -> bool {
+        let parts: Vec<&str> = name.split('.').collect();
+        (1..=parts.len()).any(|k| self.has_module(&parts[..k].join(".")))
+    }
+}
+
+fn is_identifier(part: &str) -> bool {
+    let mut chars = part.chars();
+    chars.next().is_some_and(|c| c.is_alphabetic() || c == '_')
+        && chars.all(|c| c.is_alphanumeric() || c == '_')
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::source::MemorySource;
+
+    #[test]
+    fn follows_imports_star_imports_and_class_members() {
+        let source = MemorySource::new("t")
+            .with("core/__init__.py", "")
+            .with("core/models/__init__.py", "from .base import *\nfrom .consts import MAX as LIMIT\n")
+            .with("core/models/base.py", "from django.db import models\nclass Stamped(models.Model):\n    class Meta:\n        abstract = True\n")
+            .with("core/models/consts.py", "MAX = 10\n");
+        let files = source.list().unwrap();
+        let index = ModuleIndex::new(&source, &files, "");
+        assert_eq!(
+            index.lookup("core.models.Stamped"),
+            Symbol::Class(ClassId {
+                module: "core.models.base".into(),
+                qualname: "Stamped".into()
+            })
+        );
+        assert_eq!(
+            index.lookup("core.models.LIMIT"),
+            Symbol::Value(Value::Int(10))
+        );
+        assert!(
+            matches!(index.lookup("core.models.Stamped.Meta"), Symbol::Class(c) if c.qualname == "Stamped.Meta")
+        );
+        assert!(matches!(
+            index.lookup("core.models.Nope"),
+            Symbol::Missing(_)
+        ));
+        assert_eq!(
+            index.lookup("uuid.uuid4"),
+            Symbol::External("uuid.uuid4".into())
+        );
+        assert!(matches!(
+            index.lookup("django.contrib.auth.models.AbstractUser"),
+            Symbol::Class(_)
+        ));
+    }
+}
