@@ -1,0 +1,232 @@
+//! `migguard review`: show each destructive or irreversible operation of
+//! some migrations, and record that someone looked, bound to the file's
+//! content, in `migguard-reviews.toml`.
+
+use std::collections::BTreeSet;
+use std::io::{BufRead, IsTerminal};
+use std::path::{Path, PathBuf};
+
+use anyhow::{Context, Result};
+use migguard_core::audit::{self, Selection};
+use migguard_core::model::MigrationKey;
+use migguard_core::project::Project;
+use migguard_core::render::{self, Format, RenderOptions};
+use migguard_core::review::{self, Review, ReviewFile};
+use migguard_git::{Repo, TreeSource};
+
+use crate::args::{ReviewArgs, SourceArgs};
+use crate::workspace::Workspace;
+use crate::{ExitStatus, Printer};
+
+pub fn run(args: &ReviewArgs, printer: &mut Printer<'_>) -> Result<ExitStatus> {
+    let workspace = Workspace::open(&SourceArgs {
+        at: None,
+        staged: false,
+        path: args.path.clone(),
+    })?;
+    let project = workspace.analyze()?;
+    let repo = Repo::discover(&workspace.root).ok();
+    let selection = match select(args, &workspace.root, &project, repo.as_ref())? {
+        Some(selection) => selection,
+        None => {
+            printer.error("no upstream branch to compare with: name the migration files to review");
+            return Ok(ExitStatus::Error);
+        }
+    };
+    if selection.changed.is_empty() {
+        writeln!(printer.out, "No migration to review.")?;
+        return Ok(ExitStatus::Success);
+    }
+    let findings = audit::audit(&project, &workspace.settings, &selection);
+    let blocking = audit::blocking(&findings);
+    let file_path = workspace.root.join(review::FILE_NAME);
+    let mut reviews = match std::fs::read_to_string(&file_path) {
+        Ok(text) => ReviewFile::parse(&text)?,
+        Err(_) => ReviewFile::default(),
+    };
+    let reviewer = repo
+        .as_ref()
+        .and_then(Repo::user_identity)
+        .or_else(|| std::env::var("USER").ok())
+        .unwrap_or_else(|| "unknown".to_owned());
+    let today = jiff::Zoned::now().strftime("%Y-%m-%d").to_string();
+    let interactive = !args.yes && std::io::stdin().is_terminal();
+    if !args.yes && !interactive && !blocking.is_empty() {
+        printer.error(
+            "standard input is not a terminal: pass --yes (and --note TEXT) to record the reviews",
+        );
+        return Ok(ExitStatus::Error);
+    }
+    let options = RenderOptions {
+        color: printer.color,
+        path_prefix: String::new(),
+    };
+    let mut recorded = 0;
+    for key in &selection.changed {
+        let Some(migration) = project.migration(key) else {
+            continue;
+        };
+        let Some(found) = blocking.get(&migration.path) else {
+            writeln!(
+                printer.out,
+                "{}: nothing that needs a review.",
+                migration.path
+            )?;
+            continue;
+        };
+        let shown: Vec<_> = found.iter().map(|d| (*d).clone()).collect();
+        render::render(
+            Format::Text,
+            &shown,
+            workspace.source.as_ref(),
+            &options,
+            printer.out,
+        )?;
+        let mut rules: Vec<String> = found.iter().map(|d| d.rule.name().to_owned()).collect();
+        rules.sort();
+        rules.dedup();
+        for rule in &rules {
+            if let Some(why) = migguard_core::rules::Rule::lookup(rule).map(|r| why(r.doc())) {
+                writeln!(printer.out, "{rule}: {why}\n")?;
+            }
+        }
+        if interactive && !confirm(printer, &migration.path)? {
+            writeln!(printer.out, "Skipped {}.", migration.path)?;
+            continue;
+        }
+        let bytes = workspace.source.read(&migration.path)?;
+        reviews.record(Review {
+            path: migration.path.clone(),
+            sha256: review::sha256_hex(&bytes),
+            rules,
+            reviewer: reviewer.clone(),
+            date: today.clone(),
+            note: args.note.clone(),
+        });
+        recorded += 1;
+        writeln!(printer.out, "Reviewed {}.", migration.path)?;
+    }
+    if recorded > 0 {
+        std::fs::write(&file_path, reviews.to_toml())
+            .with_context(|| format!("cannot write {}", file_path.display()))?;
+        writeln!(
+            printer.out,
+            "Recorded {recorded} review{} in {}: commit it with the migrations. Changing a reviewed file voids its review.",
+            if recorded == 1 { "" } else { "s" },
+            review::FILE_NAME
+        )?;
+    }
+    Ok(ExitStatus::Success)
+}
+
+/// The migrations to review: the named files, or those whose content
+/// differs from the upstream branch. `None` when neither is available.
+fn select(
+    args: &ReviewArgs,
+    root: &Path,
+    project: &Project,
+    repo: Option<&Repo>,
+) -> Result<Option<Selection>> {
+    let mut selection = Selection::default();
+    if !args.files.is_empty() {
+        for file in &args.files {
+            let rel = relative_to(root, file);
+            let migration = project.migration_at(&rel).with_context(|| {
+                format!("{} is not a migration of this project", file.display())
+            })?;
+            selection.changed.insert(migration.key.clone());
+        }
+        // Named files count as new only if the upstream branch lacks them.
+        selection.new = new_against_upstream(project, repo, &selection.changed);
+        return Ok(Some(selection));
+    }
+    let Some(repo) = repo else { return Ok(None) };
+    let Some((_, upstream)) = repo.upstream(None) else {
+        return Ok(None);
+    };
+    let base = TreeSource::at(repo, &upstream.to_string(), &prefix(repo, root))?;
+    for migration in &project.migrations {
+        let ours = project.content_ids.get(&migration.path).cloned();
+        let theirs = migguard_core::source::ProjectSource::content_id(&base, &migration.path);
+        if ours != theirs {
+            selection.changed.insert(migration.key.clone());
+            if theirs.is_none() {
+                selection.new.insert(migration.key.clone());
+            }
+        }
+    }
+    Ok(Some(selection))
+}
+
+fn new_against_upstream(
+    project: &Project,
+    repo: Option<&Repo>,
+    keys: &BTreeSet<MigrationKey>,
+) -> BTreeSet<MigrationKey> {
+    let Some(repo) = repo else {
+        return BTreeSet::new();
+    };
+    let Some((_, upstream)) = repo.upstream(None) else {
+        return BTreeSet::new();
+    };
+    let Some(workdir) = repo.workdir() else {
+        return BTreeSet::new();
+    };
+    let Ok(base) = TreeSource::at(repo, &upstream.to_string(), &prefix(repo, &workdir)) else {
+        return BTreeSet::new();
+    };
+    keys.iter()
+        .filter(|k| {
+            project.migration(k).is_some_and(|m| {
+                migguard_core::source::ProjectSource::content_id(&base, &m.path).is_none()
+            })
+        })
+        .cloned()
+        .collect()
+}
+
+fn prefix(repo: &Repo, root: &Path) -> String {
+    let Some(workdir) = repo.workdir() else {
+        return String::new();
+    };
+    let workdir = workdir.canonicalize().unwrap_or(workdir);
+    let root = root.canonicalize().unwrap_or_else(|_| root.to_path_buf());
+    root.strip_prefix(&workdir)
+        .map(|p| p.to_string_lossy().replace('\\', "/"))
+        .unwrap_or_default()
+}
+
+/// A path as typed (relative to the current directory, or absolute) made
+/// relative to the project root.
+fn relative_to(root: &Path, file: &Path) -> String {
+    let absolute: PathBuf = if file.is_absolute() {
+        file.to_path_buf()
+    } else {
+        std::env::current_dir()
+            .map(|d| d.join(file))
+            .unwrap_or_else(|_| file.to_path_buf())
+    };
+    let absolute = absolute.canonicalize().unwrap_or(absolute);
+    let root = root.canonicalize().unwrap_or_else(|_| root.to_path_buf());
+    match absolute.strip_prefix(&root) {
+        Ok(rel) => rel.to_string_lossy().replace('\\', "/"),
+        Err(_) => file.to_string_lossy().replace('\\', "/"),
+    }
+}
+
+/// The first paragraph of a rule's "Why is this bad?" section.
+fn why(doc: &str) -> String {
+    doc.split("## Why is this bad?")
+        .nth(1)
+        .and_then(|rest| rest.trim_start().split("\n\n").next())
+        .map(|p| p.split_whitespace().collect::<Vec<_>>().join(" "))
+        .unwrap_or_default()
+}
+
+fn confirm(printer: &mut Printer<'_>, path: &str) -> Result<bool> {
+    write!(printer.out, "Record a review of {path}? [y/N] ")?;
+    printer.out.flush()?;
+    let mut line = String::new();
+    std::io::stdin().lock().read_line(&mut line)?;
+    Ok(matches!(line.trim(), "y" | "Y" | "yes"))
+}

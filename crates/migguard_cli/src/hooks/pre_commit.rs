@@ -1,0 +1,175 @@
+//! The pre-commit hook: judge what is staged, block on errors.
+//!
+//! It reads the staging area (the index git is about to commit, including
+//! the temporary one of `git commit -a` / `git commit PATH`), never the
+//! working tree, so a half-staged file is judged as staged.
+
+use std::ffi::OsString;
+
+use anyhow::{Context, Result};
+use migguard_core::config::Settings;
+use migguard_core::diagnostic::{Diagnostic, Location};
+use migguard_core::project::{self, AnalyzeOptions, Project};
+use migguard_core::rules::branch::edited_upstream_migration::{
+    EditedUpstreamMigration, UpstreamEdit,
+};
+use migguard_core::rules::naming::auto_named_migration;
+use migguard_core::source::ProjectSource;
+use migguard_git::{staged_changes, Change, ChangeStatus, DiskCache, IndexSource, Repo};
+
+use super::chain;
+use super::report;
+use crate::workspace::load_settings;
+use crate::{ExitStatus, Printer};
+
+const HOOK: &str = "pre-commit";
+
+pub fn run(argv: impl IntoIterator<Item = OsString>, printer: &mut Printer<'_>) -> ExitStatus {
+    let hook = chain::parse_hook_args(argv);
+    let legacy = match &hook.hook_dir {
+        Some(dir) => match chain::run_legacy(HOOK, dir, &hook.args, None) {
+            Ok(code) => code,
+            Err(err) => {
+                printer.error(&format!("cannot run the previous {HOOK} hook: {err}"));
+                Some(1)
+            }
+        },
+        None => None,
+    };
+    let ours = match check_staged(printer) {
+        Ok(status) => status,
+        Err(err) => {
+            printer.error(&format!("{err:#}"));
+            printer.note("to commit anyway: `git commit --no-verify` (or MIGGUARD=0 git commit)");
+            ExitStatus::Error
+        }
+    };
+    match legacy {
+        Some(code) if code != 0 && ours == ExitStatus::Success => ExitStatus::Failure,
+        _ => ours,
+    }
+}
+
+fn check_staged(printer: &mut Printer<'_>) -> Result<ExitStatus> {
+    let cwd = std::env::current_dir().context("cannot read the current directory")?;
+    let repo = Repo::discover(&cwd).context("not inside a git repository")?;
+    let source = IndexSource::staged(&repo, "").context("cannot read the staging area")?;
+    let root = repo.workdir().unwrap_or(cwd);
+    let settings = load_settings(&source, &root)?;
+    let cache = DiskCache::open(&repo.common_dir());
+    let project = project::analyze(
+        &source,
+        &settings,
+        &AnalyzeOptions {
+            cache: Some(&cache),
+            applied: None,
+        },
+    )
+    .with_context(|| format!("cannot analyse {}", source.describe()))?;
+    if let Err(err) = cache.flush() {
+        // The cache only saves time; a failure to write it changes nothing.
+        printer.warn(&format!("could not update the parse cache: {err}"));
+    }
+
+    let changes = staged_changes(&repo, "").context("cannot compare the staging area with HEAD")?;
+    let mut diagnostics = project.diagnostics.clone();
+    // The staged models against the staged migrations.
+    diagnostics.extend(crate::commands::check::model_rules(
+        &project, &settings, &source,
+    ));
+    diagnostics.extend(new_migration_names(&project, &changes));
+    diagnostics.extend(upstream_edits(&repo, &project, &settings, &changes));
+    let diagnostics = project::finish(&project, &settings, diagnostics);
+
+    if diagnostics.is_empty() {
+        return Ok(ExitStatus::Success);
+    }
+    let summary = report::write_blocks(printer, &diagnostics);
+    if summary.errors > 0 {
+        let _ = writeln!(
+            printer.err,
+            "migguard: commit blocked ({}). Fix the staged files, or commit anyway with `git commit --no-verify`.",
+            report::counts(&summary)
+        );
+        Ok(ExitStatus::Failure)
+    } else {
+        let _ = writeln!(
+            printer.err,
+            "migguard: {} (not blocking).",
+            report::counts(&summary)
+        );
+        Ok(ExitStatus::Success)
+    }
+}
+
+/// Whether a path is a migration module of one of the project's apps.
+fn is_migration_path(project: &Project, path: &str) -> bool {
+    let Some((dir, file)) = path.rsplit_once('/') else {
+        return false;
+    };
+    file.ends_with(".py")
+        && !file.starts_with('_')
+        && !file.starts_with('~')
+        && project
+            .discovery
+            .apps
+            .iter()
+            .any(|a| a.migrations_dir == dir)
+}
+
+/// `auto-named-migration` for migrations this commit adds (old ones are
+/// not this commit's business).
+fn new_migration_names(project: &Project, changes: &[Change]) -> Vec<Diagnostic> {
+    changes
+        .iter()
+        .filter(|c| matches!(c.status, ChangeStatus::Added | ChangeStatus::Renamed))
+        .filter_map(|c| c.new_path.as_deref())
+        .filter_map(|path| project.migration_at(path))
+        .filter_map(auto_named_migration::check)
+        .collect()
+}
+
+/// `edited-upstream-migration` for staged modifications, deletions and
+/// renames of migrations the upstream branch has.
+fn upstream_edits(
+    repo: &Repo,
+    project: &Project,
+    settings: &Settings,
+    changes: &[Change],
+) -> Vec<Diagnostic> {
+    let Some((upstream, commit)) = repo.upstream(settings.options.upstream.as_deref()) else {
+        return Vec::new();
+    };
+    let mut out = Vec::new();
+    for change in changes {
+        let (edit, old) = match (&change.status, &change.old_path) {
+            (ChangeStatus::Modified, Some(old)) => (UpstreamEdit::Modified, old),
+            (ChangeStatus::Deleted, Some(old)) => (UpstreamEdit::Deleted, old),
+            (ChangeStatus::Renamed, Some(old)) => (UpstreamEdit::Renamed, old),
+            _ => continue,
+        };
+        if !is_migration_path(project, old) || !migguard_git::path_exists_at(repo, commit, old, "")
+        {
+            continue;
+        }
+        let location = match (edit, project.migration_at(old)) {
+            (UpstreamEdit::Modified, Some(m)) => Location::file(old.clone())
+                .in_migration(&m.key.app, &m.key.name)
+                .at(m.line, m.column, Some(m.span)),
+            _ => Location::file(old.clone()),
+        };
+        out.push(Diagnostic::new(
+            &EditedUpstreamMigration {
+                path: old.clone(),
+                upstream: upstream.clone(),
+                edit,
+                renamed_to: change
+                    .new_path
+                    .clone()
+                    .filter(|_| edit == UpstreamEdit::Renamed),
+            },
+            location,
+        ));
+    }
+    out
+}

@@ -1,0 +1,214 @@
+//! What the pre-push hook judges: the migration files the pushed commits
+//! add or modify, as they are at the pushed tip. Error-level findings need
+//! a review recorded in `migguard-reviews.toml` for the file's exact
+//! content; everything else is reported without blocking.
+
+use std::collections::BTreeMap;
+
+use anyhow::{Context, Result};
+use migguard_core::audit::{self, Selection};
+use migguard_core::diagnostic::{Diagnostic, Severity};
+use migguard_core::project::{self, AnalyzeOptions, Project};
+use migguard_core::render::{self, Format, RenderOptions};
+use migguard_core::review::{self, ReviewFile};
+use migguard_core::rules::branch::upstream_migration_conflict;
+use migguard_core::source::ProjectSource;
+use migguard_git::{commits_to_push, pushed_files, DiskCache, Oid, Repo, TreeSource};
+
+use super::pre_push::{PrePush, PushUpdate};
+use super::report;
+use crate::workspace::load_settings;
+use crate::{ExitStatus, Printer};
+
+pub fn check(push: &PrePush, printer: &mut Printer<'_>) -> Result<ExitStatus> {
+    // Deleted refs and tags push no new migrations: nothing to open.
+    let updates: Vec<&PushUpdate> = push
+        .updates
+        .iter()
+        .filter(|update| {
+            !update.is_deletion()
+                && !update.local_ref.starts_with("refs/tags/")
+                && !update.remote_ref.starts_with("refs/tags/")
+        })
+        .collect();
+    if updates.is_empty() {
+        return Ok(ExitStatus::Success);
+    }
+    let cwd = std::env::current_dir().context("cannot read the current directory")?;
+    let repo = Repo::discover(&cwd).context("not inside a git repository")?;
+    let root = repo.workdir().unwrap_or(cwd);
+    let cache = DiskCache::open(&repo.common_dir());
+    let mut status = ExitStatus::Success;
+    for update in updates {
+        if check_update(&repo, &root, &cache, push, update, printer)? == ExitStatus::Failure {
+            status = ExitStatus::Failure;
+        }
+    }
+    let _ = cache.flush();
+    Ok(status)
+}
+
+fn check_update(
+    repo: &Repo,
+    root: &std::path::Path,
+    cache: &DiskCache,
+    push: &PrePush,
+    update: &PushUpdate,
+    printer: &mut Printer<'_>,
+) -> Result<ExitStatus> {
+    let local = Oid::from_str(&update.local_sha).context("git passed a malformed object name")?;
+    let remote = if update.creates_remote_ref() {
+        None
+    } else {
+        Some(Oid::from_str(&update.remote_sha).context("git passed a malformed object name")?)
+    };
+    let commits = commits_to_push(repo, local, remote, &push.remote_name)?;
+    let files = pushed_files(repo, &commits, "")?;
+    if !files.iter().any(|f| f.path.ends_with(".py")) {
+        return Ok(ExitStatus::Success);
+    }
+    let source = TreeSource::at(repo, &update.local_sha, "")?;
+    let settings = load_settings(&source, root)?;
+    let project = analyze(&source, &settings, cache)?;
+    let mut selection = Selection::default();
+    let mut new_by_app: BTreeMap<String, Vec<String>> = BTreeMap::new();
+    for file in &files {
+        let Some(migration) = project.migration_at(&file.path) else {
+            continue;
+        };
+        selection.changed.insert(migration.key.clone());
+        if file.added {
+            selection.new.insert(migration.key.clone());
+            new_by_app
+                .entry(migration.key.app.clone())
+                .or_default()
+                .push(migration.key.name.clone());
+        }
+    }
+    if selection.changed.is_empty() {
+        return Ok(ExitStatus::Success);
+    }
+    let mut findings = audit::audit(&project, &settings, &selection);
+    findings.extend(upstream_conflicts(
+        repo,
+        root,
+        cache,
+        &project,
+        update,
+        &settings,
+        &new_by_app,
+    ));
+    let findings = project::finish(&project, &settings, findings);
+
+    let reviews = match source.read(review::FILE_NAME) {
+        Ok(bytes) => match ReviewFile::parse(&String::from_utf8_lossy(&bytes)) {
+            Ok(file) => file,
+            Err(err) => {
+                printer.error(&format!(
+                    "{err}; every review in it is ignored until it is fixed"
+                ));
+                ReviewFile::default()
+            }
+        },
+        Err(_) => ReviewFile::default(),
+    };
+    let mut hashes: BTreeMap<String, String> = BTreeMap::new();
+    let mut unreviewed: Vec<Diagnostic> = Vec::new();
+    let mut notes: Vec<Diagnostic> = Vec::new();
+    for d in findings {
+        if d.severity != Severity::Error {
+            notes.push(d);
+            continue;
+        }
+        let path = d.location.path.clone().unwrap_or_default();
+        let sha = hashes
+            .entry(path.clone())
+            .or_insert_with(|| {
+                source
+                    .read(&path)
+                    .map(|b| review::sha256_hex(&b))
+                    .unwrap_or_default()
+            })
+            .clone();
+        if !reviews.covers(&path, &sha, d.rule.name()) {
+            unreviewed.push(d);
+        }
+    }
+    if !notes.is_empty() {
+        report::write_blocks(printer, &notes);
+    }
+    if unreviewed.is_empty() {
+        return Ok(ExitStatus::Success);
+    }
+    let options = RenderOptions {
+        color: printer.color_err,
+        path_prefix: String::new(),
+    };
+    render::render(Format::Text, &unreviewed, &source, &options, printer.err)?;
+    let mut paths: Vec<String> = unreviewed
+        .iter()
+        .filter_map(|d| d.location.path.clone())
+        .collect();
+    paths.dedup();
+    let _ = writeln!(
+        printer.err,
+        "migguard: push of {} blocked: {} unreviewed finding{} in migrations of the pushed commits.\n\
+         Review them, then commit {} and push again:\n    migguard review {}\n\
+         (or push anyway with `git push --no-verify`)",
+        update.local_ref,
+        unreviewed.len(),
+        if unreviewed.len() == 1 { "" } else { "s" },
+        review::FILE_NAME,
+        paths.join(" ")
+    );
+    Ok(ExitStatus::Failure)
+}
+
+fn analyze(
+    source: &dyn ProjectSource,
+    settings: &migguard_core::config::Settings,
+    cache: &DiskCache,
+) -> Result<Project> {
+    project::analyze(
+        source,
+        settings,
+        &AnalyzeOptions {
+            cache: Some(cache),
+            applied: None,
+        },
+    )
+    .with_context(|| format!("cannot analyse {}", source.describe()))
+}
+
+/// `upstream-migration-conflict`, when the upstream branch is not the one
+/// being pushed.
+fn upstream_conflicts(
+    repo: &Repo,
+    root: &std::path::Path,
+    cache: &DiskCache,
+    ours: &Project,
+    update: &PushUpdate,
+    settings: &migguard_core::config::Settings,
+    new_by_app: &BTreeMap<String, Vec<String>>,
+) -> Vec<Diagnostic> {
+    if new_by_app.is_empty() {
+        return Vec::new();
+    }
+    let Some((name, oid)) = repo.upstream(settings.options.upstream.as_deref()) else {
+        return Vec::new();
+    };
+    let branch = name.rsplit('/').next().unwrap_or(&name);
+    if update.remote_ref == format!("refs/heads/{branch}") {
+        return Vec::new();
+    }
+    let Ok(source) = TreeSource::at(repo, &oid.to_string(), "") else {
+        return Vec::new();
+    };
+    let Ok(upstream_settings) = load_settings(&source, root) else {
+        return Vec::new();
+    };
+    match analyze(&source, &upstream_settings, cache) {
+        Ok(upstream) => upstream_migration_conflict::check(ours, &upstream, &name, new_by_app),
+        Err(_) => Vec::new(),
+    }
+}

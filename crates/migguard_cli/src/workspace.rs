@@ -1,0 +1,111 @@
+//! Opening a project: which files (working tree, staging area, commit),
+//! which configuration, which cache.
+
+use std::path::{Path, PathBuf};
+
+use anyhow::{Context, Result};
+use migguard_core::config::{Options, Settings};
+use migguard_core::project::{self, AnalyzeOptions, Project};
+use migguard_core::source::{ProjectSource, WorkTree};
+use migguard_git::{DiskCache, IndexSource, Repo, TreeSource};
+
+use crate::args::SourceArgs;
+
+/// A project ready to analyse.
+pub struct Workspace {
+    pub source: Box<dyn ProjectSource>,
+    pub settings: Settings,
+    /// The project directory as given, for messages.
+    pub root: PathBuf,
+    /// The repository holding the project, and the project's directory
+    /// inside its work tree (`""` at the top level).
+    pub git: Option<(Repo, String)>,
+    cache: Option<DiskCache>,
+}
+
+impl Workspace {
+    pub fn open(args: &SourceArgs) -> Result<Workspace> {
+        let root = args.path.clone();
+        if !root.is_dir() {
+            anyhow::bail!("{} is not a directory", root.display());
+        }
+        let repo = Repo::discover(&root).ok();
+        let source: Box<dyn ProjectSource> = if args.at.is_some() || args.staged {
+            let repo = repo
+                .as_ref()
+                .with_context(|| format!("{} is not inside a git repository", root.display()))?;
+            let prefix = prefix_in_repo(repo, &root)?;
+            match &args.at {
+                Some(rev) => Box::new(TreeSource::at(repo, rev, &prefix)?),
+                None => Box::new(
+                    IndexSource::staged(repo, &prefix).context("cannot read the staging area")?,
+                ),
+            }
+        } else {
+            Box::new(WorkTree::new(&root))
+        };
+        let settings = load_settings(source.as_ref(), &root)?;
+        let cache = repo.as_ref().map(|r| DiskCache::open(&r.common_dir()));
+        let git = repo.and_then(|r| prefix_in_repo(&r, &root).ok().map(|p| (r, p)));
+        Ok(Workspace {
+            source,
+            settings,
+            root,
+            git,
+            cache,
+        })
+    }
+
+    pub fn analyze(&self) -> Result<Project> {
+        let options = AnalyzeOptions {
+            cache: self.cache.as_ref().map(|c| c as &dyn project::ParseCache),
+            applied: None,
+        };
+        let project = project::analyze(self.source.as_ref(), &self.settings, &options)
+            .with_context(|| format!("cannot read the project in {}", self.source.describe()))?;
+        if let Some(cache) = &self.cache {
+            // Only a speed-up: failing to save it changes no answer.
+            let _ = cache.flush();
+        }
+        Ok(project)
+    }
+}
+
+/// The project directory relative to the repository's work tree, `/`-separated.
+fn prefix_in_repo(repo: &Repo, root: &Path) -> Result<String> {
+    let workdir = repo
+        .workdir()
+        .context("the repository is bare; give a path inside a work tree")?;
+    let workdir = workdir.canonicalize().unwrap_or(workdir);
+    let root = root
+        .canonicalize()
+        .with_context(|| format!("cannot resolve {}", root.display()))?;
+    let rel = root.strip_prefix(&workdir).with_context(|| {
+        format!(
+            "{} is outside the work tree {}",
+            root.display(),
+            workdir.display()
+        )
+    })?;
+    Ok(rel
+        .components()
+        .map(|c| c.as_os_str().to_string_lossy().into_owned())
+        .collect::<Vec<_>>()
+        .join("/"))
+}
+
+/// `[tool.migguard]` from the project's pyproject.toml, read from the same
+/// source as the migrations (so `--at REV` uses that commit's settings).
+pub fn load_settings(source: &dyn ProjectSource, root: &Path) -> Result<Settings> {
+    let name = "pyproject.toml";
+    let display = root.join(name).display().to_string();
+    let options = match source.read(name) {
+        Ok(bytes) => {
+            let text =
+                String::from_utf8(bytes).with_context(|| format!("{display} is not UTF-8"))?;
+            Options::from_pyproject(&text, &display)?
+        }
+        Err(_) => Options::default(),
+    };
+    Ok(options.resolve(&display)?)
+}
