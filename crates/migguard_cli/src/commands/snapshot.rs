@@ -1,0 +1,216 @@
+//! `migguard snapshot list|save|restore|drop`: per-branch copies of the
+//! project's database, by hand (the post-checkout hook makes them on its own
+//! with `[tool.migguard] snapshots = true`). SQLite snapshots are files under
+//! `<git common dir>/migguard/snapshots/`, PostgreSQL snapshots databases on
+//! the same server; MySQL/MariaDB has none.
+
+use anyhow::{Context, Result};
+use migguard_core::drift::{self, DriftInput};
+use migguard_db::{DatabaseUrl, DbError, Snapshots};
+use migguard_git::Repo;
+
+use crate::args::{SnapshotAction, SnapshotArgs, SourceArgs};
+use crate::dbstate;
+use crate::hooks::snapshots::{
+    fresh_name, one_line, restore_retrying, save_retrying, snapshots_for,
+};
+use crate::workspace::Workspace;
+use crate::{ExitStatus, Printer};
+
+pub fn run(args: &SnapshotArgs, printer: &mut Printer<'_>) -> Result<ExitStatus> {
+    let workspace = Workspace::open(&SourceArgs {
+        at: None,
+        staged: false,
+        path: args.path.clone(),
+    })?;
+    let Some((repo, _)) = &workspace.git else {
+        anyhow::bail!(
+            "{} is not inside a git repository: snapshots are kept per branch, in the repository's git directory",
+            args.path.display()
+        );
+    };
+    let project = workspace.analyze()?;
+    let root = args
+        .path
+        .canonicalize()
+        .with_context(|| format!("cannot resolve {}", args.path.display()))?;
+    let located = dbstate::locate_database(
+        &root,
+        &workspace.settings,
+        &project.settings,
+        args.database.as_deref(),
+    )?;
+    let url = located.url;
+    let snapshots = match snapshots_for(&url, repo) {
+        Ok(s) => s,
+        Err(e) => {
+            printer.error(&one_line(&e, &url));
+            return Ok(ExitStatus::Failure);
+        }
+    };
+    let name_or_branch = |name: &Option<String>| -> Result<String> {
+        match name {
+            Some(n) => Ok(n.clone()),
+            None => repo
+                .current_branch()
+                .context("HEAD is detached: name the snapshot (`migguard snapshot save NAME`)"),
+        }
+    };
+    match &args.action {
+        SnapshotAction::List => list(repo, &url, &snapshots, printer),
+        SnapshotAction::Save { name } => {
+            let name = name_or_branch(name)?;
+            match save_retrying(&snapshots, &name) {
+                Ok(info) => {
+                    writeln!(
+                        printer.out,
+                        "Saved {url} as snapshot `{name}` ({})",
+                        info.location
+                    )?;
+                    Ok(ExitStatus::Success)
+                }
+                Err(e) => {
+                    printer.error(&format!("cannot save `{name}`: {}", one_line(&e, &url)));
+                    Ok(ExitStatus::Failure)
+                }
+            }
+        }
+        SnapshotAction::Restore { name } => {
+            let name = name_or_branch(name)?;
+            restore(&url, &snapshots, &name, &project, printer)
+        }
+        SnapshotAction::Drop { name } => {
+            let name = name_or_branch(name)?;
+            match snapshots.drop_snapshot(&name) {
+                Ok(true) => {
+                    writeln!(printer.out, "Dropped snapshot `{name}`")?;
+                    Ok(ExitStatus::Success)
+                }
+                Ok(false) => {
+                    printer.error(&format!(
+                        "no snapshot `{name}` (see `migguard snapshot list`)"
+                    ));
+                    Ok(ExitStatus::Failure)
+                }
+                Err(e) => {
+                    printer.error(&format!("cannot drop `{name}`: {}", one_line(&e, &url)));
+                    Ok(ExitStatus::Failure)
+                }
+            }
+        }
+    }
+}
+
+fn list(
+    repo: &Repo,
+    url: &DatabaseUrl,
+    snapshots: &Snapshots,
+    printer: &mut Printer<'_>,
+) -> Result<ExitStatus> {
+    let all = match snapshots.list() {
+        Ok(all) => all,
+        Err(e) => {
+            printer.error(&one_line(&e, url));
+            return Ok(ExitStatus::Failure);
+        }
+    };
+    if all.is_empty() {
+        writeln!(printer.out, "No snapshots of {url}.")?;
+        return Ok(ExitStatus::Success);
+    }
+    let current = repo.current_branch().map(|b| snapshots.name_for(&b));
+    writeln!(printer.out, "Snapshots of {url}:")?;
+    for info in &all {
+        let mark = if current.as_deref() == Some(info.name.as_str()) {
+            "*"
+        } else {
+            " "
+        };
+        let branch = match &info.branch {
+            Some(b) if snapshots.name_for(b) == info.name && *b != info.name => {
+                format!(" (branch {b})")
+            }
+            _ => String::new(),
+        };
+        writeln!(
+            printer.out,
+            "{mark} {}{branch}  {}",
+            info.name, info.location
+        )?;
+    }
+    Ok(ExitStatus::Success)
+}
+
+/// Save the current state under `before-restore-<time>`, then restore.
+fn restore(
+    url: &DatabaseUrl,
+    snapshots: &Snapshots,
+    name: &str,
+    project: &migguard_core::project::Project,
+    printer: &mut Printer<'_>,
+) -> Result<ExitStatus> {
+    match snapshots.exists(name) {
+        Ok(true) => {}
+        Ok(false) => {
+            printer.error(&format!(
+                "no snapshot `{name}` (see `migguard snapshot list`); nothing was changed"
+            ));
+            return Ok(ExitStatus::Failure);
+        }
+        Err(e) => {
+            printer.error(&one_line(&e, url));
+            return Ok(ExitStatus::Failure);
+        }
+    }
+    let before = fresh_name(snapshots, "before-restore");
+    let saved = match save_retrying(snapshots, &before) {
+        Ok(_) => Some(before),
+        Err(DbError::SqliteFileMissing { .. } | DbError::NoDatabase { .. }) => None,
+        Err(e) => {
+            printer.error(&format!(
+                "cannot save the current database before restoring, so nothing was changed: {}",
+                one_line(&e, url)
+            ));
+            return Ok(ExitStatus::Failure);
+        }
+    };
+    if let Err(e) = restore_retrying(snapshots, name) {
+        printer.error(&format!(
+            "cannot restore `{name}`, the database is unchanged: {}",
+            one_line(&e, url)
+        ));
+        return Ok(ExitStatus::Failure);
+    }
+    writeln!(printer.out, "Restored {url} from snapshot `{name}`")?;
+    if let Some(before) = saved {
+        writeln!(
+            printer.out,
+            "The state before is snapshot `{before}` (`migguard snapshot restore {before}` to go back, \
+             `migguard snapshot drop {before}` once you no longer need it)"
+        )?;
+    }
+    // Say whether the restored state fits the working tree.
+    if let Ok(applied) = migguard_db::read_applied(url).map(|a| a.keys()) {
+        let mut project = project.clone();
+        drift::rebuild_graph(&mut project, &applied);
+        let fit = drift::compute(&DriftInput {
+            new: &project,
+            old: None,
+            stored: &[],
+            applied: &applied,
+        });
+        if !fit.foreign.is_empty() {
+            printer.warn(&format!(
+                "the restored database has {} migration(s) the working tree does not have; \
+                 `migguard sync` brings it to the working tree's migrations",
+                fit.foreign.len()
+            ));
+        } else if !fit.unapplied.is_empty() {
+            printer.note(&format!(
+                "{} migration(s) of the working tree are not applied in the restored database: run `migguard sync` or `manage.py migrate`",
+                fit.unapplied.len()
+            ));
+        }
+    }
+    Ok(ExitStatus::Success)
+}

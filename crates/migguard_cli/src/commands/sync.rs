@@ -1,0 +1,1373 @@
+//! `migguard sync`: bring the database to the checked-out migrations (or
+//! `--to REV`'s), the branch-switching protocol made safe:
+//!
+//! 1. read `django_migrations`; find the *foreign* migrations (applied, not
+//!    in the target) and the unapplied ones;
+//! 2. find the files of the foreign migrations: a commit from `HEAD`'s
+//!    reflog or a branch that has them, else migguard's store of applied
+//!    migrations (recorded by the post-checkout hook); name every migration
+//!    to unapply that Django cannot reverse, and stop before anything runs;
+//! 3. back the database up (a snapshot: SQLite file copy, PostgreSQL
+//!    template copy; MySQL/MariaDB needs `--no-backup` and a manual dump);
+//! 4. in a temporary `git worktree` of a commit that has the files (the
+//!    stored files written in when needed), pointed at the same database,
+//!    run the project's own `manage.py migrate APP TARGET` per app;
+//! 5. run `manage.py migrate` for the target's migrations;
+//! 6. read `django_migrations` again and check it matches.
+//!
+//! Each step is printed as it runs; `--plan` prints them all and changes
+//! nothing. A failure stops at once, removes the temporary worktree, keeps
+//! the backup and says how to restore it.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::io::{BufRead, BufReader, Read};
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+
+use anyhow::{Context, Result};
+use migguard_core::drift::{self, Drift, DriftInput, Provenance};
+use migguard_core::graph::{AppliedSet, NodeKind};
+use migguard_core::model::{Migration, MigrationKey, OperationKind, Reverse, Value};
+use migguard_core::parse::parse_migration;
+use migguard_core::project::{self, AnalyzeOptions, Project};
+use migguard_db::{Backend, DatabaseUrl, DbError, Snapshots};
+use migguard_git::{AppliedStore, DiskCache, Oid, Repo, TreeSource};
+
+use crate::args::{SourceArgs, SyncArgs};
+use crate::dbstate::{self, quote};
+use crate::hooks::snapshots::{fresh_name, one_line, save_retrying, snapshots_for};
+use crate::workspace::Workspace;
+use crate::{ExitStatus, Printer};
+
+/// How many commits (from the reflog and the branches) are searched for the
+/// files of foreign migrations.
+const MAX_CANDIDATES: usize = 64;
+
+/// Everything the steps need to know about where things are.
+struct Env {
+    repo: Repo,
+    /// The repository's work tree, canonical.
+    workdir: PathBuf,
+    /// The project directory inside it (`""` at the top).
+    prefix: String,
+    /// The project directory, canonical.
+    root: PathBuf,
+    settings: migguard_core::config::Settings,
+    cache: DiskCache,
+    python: String,
+    /// `manage.py`, project-relative.
+    manage_py: String,
+    url: DatabaseUrl,
+    /// `DATABASE_URL` for the commands, when `--database` was given.
+    database_arg: Option<String>,
+}
+
+impl Env {
+    /// Analyse the project as of `commit`.
+    fn analyze_at(&self, commit: &str, applied: &AppliedSet) -> Result<Project> {
+        let source = TreeSource::at(&self.repo, commit, &self.prefix)?;
+        let options = AnalyzeOptions {
+            cache: Some(&self.cache),
+            applied: Some(applied),
+        };
+        project::analyze(&source, &self.settings, &options)
+            .with_context(|| format!("cannot read the project at {commit}"))
+    }
+
+    /// The directory of `manage.py` below a work tree's top.
+    fn manage_dir(&self, top: &Path) -> PathBuf {
+        let project = if self.prefix.is_empty() {
+            top.to_path_buf()
+        } else {
+            top.join(&self.prefix)
+        };
+        match Path::new(&self.manage_py).parent() {
+            Some(dir) if !dir.as_os_str().is_empty() => project.join(dir),
+            _ => project,
+        }
+    }
+
+    fn manage_file(&self) -> String {
+        Path::new(&self.manage_py)
+            .file_name()
+            .map(|f| f.to_string_lossy().into_owned())
+            .unwrap_or_else(|| "manage.py".to_owned())
+    }
+
+    /// `migguard snapshot restore NAME`, runnable from anywhere.
+    fn restore_command(&self, name: &str) -> String {
+        let mut cmd = format!("migguard snapshot restore {}", quote(name));
+        if std::env::current_dir()
+            .ok()
+            .and_then(|d| d.canonicalize().ok())
+            .as_deref()
+            != Some(self.root.as_path())
+        {
+            cmd.push_str(&format!(
+                " --path {}",
+                quote(&self.root.display().to_string())
+            ));
+        }
+        if self.database_arg.is_some() {
+            cmd.push_str(&format!(" --database {}", quote(&self.url.to_string())));
+        }
+        cmd
+    }
+}
+
+/// What is being synced to.
+struct Target {
+    project: Project,
+    /// `the working tree of branch main`, `feature (commit 1a2b3c4)`.
+    label: String,
+    /// The commit of `--to`: the forward `migrate` then runs in a worktree of it.
+    to_commit: Option<Oid>,
+}
+
+/// A commit that has (some of) the foreign migrations' files.
+struct Candidate {
+    oid: Oid,
+    label: String,
+    project: Project,
+}
+
+/// A foreign migration's file from migguard's store.
+struct Stored {
+    path: String,
+    blob: String,
+    bytes: Vec<u8>,
+    migration: Migration,
+}
+
+/// A temporary worktree to create.
+struct WorktreePlan {
+    dir: PathBuf,
+    commit: Oid,
+    why: String,
+    /// Files to write into it (repository-relative path, blob id, content).
+    writes: Vec<(String, String, Vec<u8>)>,
+    /// Files to delete from it (repository-relative).
+    removes: Vec<String>,
+    /// `(link in the worktree, the real SQLite file)`.
+    link: Option<(PathBuf, PathBuf)>,
+}
+
+enum Step {
+    Backup {
+        name: String,
+    },
+    AddWorktree(usize),
+    Migrate {
+        cwd: PathBuf,
+        args: Vec<String>,
+        why: String,
+        /// Must no longer be applied afterwards (an unapplying step).
+        unapplies: Vec<MigrationKey>,
+    },
+    RemoveWorktree(usize),
+}
+
+/// Why a run stopped.
+struct Failure {
+    step: usize,
+    message: String,
+}
+
+pub fn run(args: &SyncArgs, printer: &mut Printer<'_>) -> Result<ExitStatus> {
+    let workspace = Workspace::open(&SourceArgs {
+        at: None,
+        staged: false,
+        path: args.path.clone(),
+    })?;
+    let Some((repo, prefix)) = workspace.git else {
+        anyhow::bail!(
+            "{} is not inside a git repository: sync takes the files of migrations to unapply from git",
+            args.path.display()
+        );
+    };
+    let root = args
+        .path
+        .canonicalize()
+        .with_context(|| format!("cannot resolve {}", args.path.display()))?;
+    let workdir = repo
+        .workdir()
+        .context("the repository is bare; run sync in a work tree")?;
+    let workdir = workdir.canonicalize().unwrap_or(workdir);
+    let settings = workspace.settings.clone();
+    let working = {
+        let options = AnalyzeOptions {
+            cache: None,
+            applied: None,
+        };
+        project::analyze(workspace.source.as_ref(), &settings, &options)
+            .with_context(|| format!("cannot read the project in {}", root.display()))?
+    };
+    let manage_py = working
+        .settings
+        .manage_py
+        .clone()
+        .context("no manage.py found in the project (set `[tool.migguard] manage-py`)")?;
+    let located = dbstate::locate_database(
+        &root,
+        &settings,
+        &working.settings,
+        args.database.as_deref(),
+    )?;
+    let python = args
+        .python
+        .clone()
+        .or_else(|| settings.options.python.clone())
+        .unwrap_or_else(|| "python3".to_owned());
+    let env = Env {
+        cache: DiskCache::open(&repo.common_dir()),
+        repo,
+        workdir,
+        prefix,
+        root,
+        settings,
+        python,
+        manage_py,
+        url: located.url.clone(),
+        database_arg: args.database.clone(),
+    };
+    writeln!(printer.out, "Database: {} ({})", env.url, located.how)?;
+
+    // (a) What the database has applied.
+    let (applied, db_exists) = match migguard_db::read_applied(&env.url) {
+        Ok(rows) => (rows.keys(), true),
+        Err(DbError::SqliteFileMissing { .. }) => {
+            writeln!(
+                printer.out,
+                "The database does not exist yet: `migrate` creates it."
+            )?;
+            (AppliedSet::new(), false)
+        }
+        Err(DbError::NoMigrationsTable { .. }) => {
+            writeln!(
+                printer.out,
+                "The database has no django_migrations table yet."
+            )?;
+            (AppliedSet::new(), true)
+        }
+        Err(e) => {
+            printer.error(&one_line(&e, &env.url));
+            return Ok(ExitStatus::Failure);
+        }
+    };
+
+    let target = target(&env, args, working, &applied)?;
+    writeln!(printer.out, "Target: {}", target.label)?;
+    let first = drift::compute(&DriftInput {
+        new: &target.project,
+        old: None,
+        stored: &[],
+        applied: &applied,
+    });
+    if first.is_clean() {
+        writeln!(
+            printer.out,
+            "The database already matches {}: nothing to do.",
+            target.label
+        )?;
+        return Ok(ExitStatus::Success);
+    }
+
+    // (a, d) The files of the foreign migrations, and the real plan.
+    let foreign: Vec<MigrationKey> = first.foreign.iter().map(|f| f.key.clone()).collect();
+    let candidate = if foreign.is_empty() {
+        None
+    } else {
+        find_candidate(&env, &foreign, &applied)?
+    };
+    let covered = |key: &MigrationKey| {
+        candidate
+            .as_ref()
+            .is_some_and(|c| c.project.migration(key).is_some())
+    };
+    let stored = if foreign.iter().all(covered) {
+        Vec::new()
+    } else {
+        from_store(&env, foreign.iter().filter(|k| !covered(k)))
+    };
+    let stored_migrations: Vec<Migration> = stored.iter().map(|s| s.migration.clone()).collect();
+    let drift = drift::compute(&DriftInput {
+        new: &target.project,
+        old: candidate.as_ref().map(|c| &c.project),
+        stored: &stored_migrations,
+        applied: &applied,
+    });
+    describe_drift(printer, &drift, candidate.as_ref(), &stored)?;
+
+    // Stop before anything runs: files nobody has, irreversible operations,
+    // a history Django refuses.
+    let unknown: Vec<&MigrationKey> = drift
+        .foreign
+        .iter()
+        .filter(|f| f.provenance == Provenance::Unknown)
+        .map(|f| &f.key)
+        .collect();
+    if !unknown.is_empty() {
+        let names: Vec<String> = unknown.iter().map(|k| k.to_string()).collect();
+        printer.error(&format!(
+            "cannot unapply {}: no commit in HEAD's reflog or on a branch has the file, and migguard's store \
+             of applied migrations has no copy (the post-checkout hook records them once installed: \
+             `migguard install`). Django cannot reverse a migration without its file. Nothing was changed. \
+             Ways out: restore a snapshot taken before it was applied (`migguard snapshot list`), or put the \
+             file back (from a colleague, a stash, a remote branch) and run sync again",
+            names.join(", ")
+        ));
+        return Ok(ExitStatus::Failure);
+    }
+    let find = |key: &MigrationKey| -> Option<&Migration> {
+        candidate
+            .as_ref()
+            .and_then(|c| c.project.migration(key))
+            .or_else(|| stored_migrations.iter().find(|m| &m.key == key))
+            .or_else(|| target.project.migration(key))
+    };
+    let irreversible: Vec<String> = drift
+        .unapply
+        .iter()
+        .flat_map(|s| s.unapplies.iter())
+        .filter_map(|key| {
+            let migration = find(key)?;
+            let reasons = irreversible_operations(migration);
+            (!reasons.is_empty())
+                .then(|| format!("{key} ({}): {}", migration.path, reasons.join("; ")))
+        })
+        .collect();
+    let unapplying: BTreeSet<&MigrationKey> = drift
+        .unapply
+        .iter()
+        .flat_map(|s| s.unapplies.iter())
+        .collect();
+    let inconsistent: Vec<String> = drift
+        .inconsistent
+        .iter()
+        .filter(|i| !unapplying.contains(&i.key))
+        .map(|i| {
+            let missing: Vec<String> = i.missing.iter().map(|k| k.to_string()).collect();
+            format!(
+                "{} is applied but not its dependency {}",
+                i.key,
+                missing.join(", ")
+            )
+        })
+        .collect();
+    let mut refusal = false;
+    if !irreversible.is_empty() {
+        let current = env.repo.current_branch();
+        let way_out = match current.as_deref() {
+            Some(branch) => format!(
+                "restore a snapshot instead: `migguard snapshot restore {}` if one was saved for this branch \
+                 (`migguard snapshot list`; `[tool.migguard] snapshots = true` saves one on every checkout)",
+                quote(branch)
+            ),
+            None => "restore a snapshot instead (`migguard snapshot list`)".to_owned(),
+        };
+        let list = format!(
+            "{} migration(s) to unapply cannot be reversed, so Django would stop half-way:\n  {}",
+            irreversible.len(),
+            irreversible.join("\n  ")
+        );
+        if args.force {
+            printer.warn(&format!("{list}\n--force: trying anyway, after a backup"));
+        } else {
+            printer.error(&format!(
+                "{list}\nNothing was changed. The way out: {way_out}; or rerun with --force to try anyway \
+                 (Django will refuse unless migguard misread the file; a backup is taken first)."
+            ));
+            refusal = true;
+        }
+    }
+    if !inconsistent.is_empty() {
+        let text = format!(
+            "Django will refuse this history (InconsistentMigrationHistory): {}",
+            inconsistent.join("; ")
+        );
+        if args.force {
+            printer.warn(&text);
+        } else {
+            printer.error(&format!(
+                "{text}; nothing was changed (--force runs anyway)"
+            ));
+            refusal = true;
+        }
+    }
+    if refusal {
+        return Ok(ExitStatus::Failure);
+    }
+
+    // (c) The backup.
+    let snapshots = match env.url.backend() {
+        Backend::Mysql => None,
+        _ => Some(snapshots_for(&env.url, &env.repo)?),
+    };
+    let mut steps = Vec::new();
+    let mut notes = Vec::new();
+    if !db_exists {
+        notes.push("no backup: the database does not exist yet".to_owned());
+    } else if args.no_backup {
+        notes.push("no backup (--no-backup)".to_owned());
+    } else if let Some(snapshots) = &snapshots {
+        steps.push(Step::Backup {
+            name: fresh_name(snapshots, "sync-backup"),
+        });
+    } else {
+        printer.error(&format!(
+            "no automatic backup is possible for MySQL/MariaDB; nothing was changed. Back the database up by hand:\n  {}\n\
+             then run sync again with --no-backup",
+            mysqldump_command(&env.url)
+        ));
+        return Ok(ExitStatus::Failure);
+    }
+
+    // (d) Unapply in a worktree of a commit that has the files.
+    let stamp = format!(
+        "{}-{}",
+        std::process::id(),
+        crate::hooks::snapshots::timestamp()
+    );
+    let mut worktrees: Vec<WorktreePlan> = Vec::new();
+    if !drift.unapply.is_empty() {
+        let plan = unapply_worktree(&env, &stamp, candidate.as_ref(), &stored, &applied)?;
+        let manage_dir = env.manage_dir(&plan.dir);
+        worktrees.push(plan);
+        steps.push(Step::AddWorktree(0));
+        for step in &drift.unapply {
+            let names: Vec<String> = step.unapplies.iter().map(|k| k.to_string()).collect();
+            steps.push(Step::Migrate {
+                cwd: manage_dir.clone(),
+                args: vec![
+                    env.manage_file(),
+                    "migrate".into(),
+                    step.app.clone(),
+                    step.target_name().to_owned(),
+                    "--noinput".into(),
+                ],
+                why: format!("unapplies {}", names.join(", ")),
+                unapplies: step.unapplies.clone(),
+            });
+        }
+        steps.push(Step::RemoveWorktree(0));
+    }
+
+    // (e) Apply the target's migrations.
+    let applies: Vec<String> = drift.apply.iter().map(|k| k.to_string()).collect();
+    let why = if applies.is_empty() {
+        "nothing left to apply; checks".to_owned()
+    } else {
+        format!("applies {}", applies.join(", "))
+    };
+    let migrate = vec![env.manage_file(), "migrate".into(), "--noinput".into()];
+    match target.to_commit {
+        Some(commit) => {
+            let dir = std::env::temp_dir().join(format!("migguard-sync-{stamp}-to"));
+            let link = sqlite_link(&env, &dir);
+            let index = worktrees.len();
+            let manage_dir = env.manage_dir(&dir);
+            worktrees.push(WorktreePlan {
+                dir,
+                commit,
+                why: format!("the migrations of {}", target.label),
+                writes: Vec::new(),
+                removes: Vec::new(),
+                link,
+            });
+            steps.push(Step::AddWorktree(index));
+            steps.push(Step::Migrate {
+                cwd: manage_dir,
+                args: migrate,
+                why,
+                unapplies: Vec::new(),
+            });
+            steps.push(Step::RemoveWorktree(index));
+        }
+        None => steps.push(Step::Migrate {
+            cwd: env.manage_dir(&env.workdir),
+            args: migrate,
+            why,
+            unapplies: Vec::new(),
+        }),
+    }
+
+    // (f) Print, then run.
+    for note in &notes {
+        writeln!(printer.out, "Note: {note}")?;
+    }
+    if args.plan {
+        writeln!(printer.out, "Plan:")?;
+        for (i, step) in steps.iter().enumerate() {
+            for (j, line) in describe(&env, step, &worktrees).iter().enumerate() {
+                if j == 0 {
+                    writeln!(printer.out, "  {}. {line}", i + 1)?;
+                } else {
+                    writeln!(printer.out, "     {line}")?;
+                }
+            }
+        }
+        writeln!(printer.out, "Nothing was changed (--plan).")?;
+        return Ok(ExitStatus::Success);
+    }
+    let backup = steps.iter().find_map(|s| match s {
+        Step::Backup { name } => Some(name.clone()),
+        _ => None,
+    });
+    match execute(printer, &env, &steps, &worktrees, snapshots.as_ref()) {
+        Ok(()) => {}
+        Err(failure) => {
+            printer.error(&format!(
+                "step {} failed: {}",
+                failure.step + 1,
+                failure.message
+            ));
+            match &backup {
+                Some(name) if failure.step > 0 => printer.note(&format!(
+                    "nothing after that step ran; the backup taken before is kept: to put the database back \
+                     as it was, run: {}",
+                    env.restore_command(name)
+                )),
+                _ => printer.note("nothing after that step ran"),
+            }
+            return Ok(ExitStatus::Failure);
+        }
+    }
+
+    // Check the result as Django left it.
+    let after = match migguard_db::read_applied(&env.url) {
+        Ok(rows) => rows.keys(),
+        Err(e) => {
+            printer.error(&format!(
+                "cannot read the database after migrating: {}",
+                one_line(&e, &env.url)
+            ));
+            return Ok(ExitStatus::Failure);
+        }
+    };
+    let mut check_project = target.project;
+    drift::rebuild_graph(&mut check_project, &after);
+    let left = drift::compute(&DriftInput {
+        new: &check_project,
+        old: None,
+        stored: &[],
+        applied: &after,
+    });
+    if !left.foreign.is_empty() || !left.unapplied.is_empty() {
+        let foreign: Vec<String> = left.foreign.iter().map(|f| f.key.to_string()).collect();
+        let unapplied: Vec<String> = left.unapplied.iter().map(|k| k.to_string()).collect();
+        printer.error(&format!(
+            "every command succeeded but the database {url} still differs from {}: applied but absent [{}], \
+             not applied [{}]. Django may use another database than migguard read (check DATABASES, \
+             DATABASE_URL, --database){}",
+            target.label,
+            foreign.join(", "),
+            unapplied.join(", "),
+            backup
+                .as_ref()
+                .map(|n| format!("; the backup is kept: {}", env.restore_command(n)))
+                .unwrap_or_default(),
+            url = env.url,
+        ));
+        return Ok(ExitStatus::Failure);
+    }
+    writeln!(
+        printer.out,
+        "Done: the database matches {} ({} migration(s) of the project applied).",
+        target.label,
+        after
+            .iter()
+            .filter(|k| check_project.migration(k).is_some())
+            .count()
+    )?;
+    if let Some(name) = &backup {
+        writeln!(
+            printer.out,
+            "The backup is snapshot `{name}`: `{}` puts it back; `migguard snapshot drop {}` deletes it.",
+            env.restore_command(name),
+            quote(name)
+        )?;
+    }
+    Ok(ExitStatus::Success)
+}
+
+/// The working tree (default) or `--to REV`.
+fn target(env: &Env, args: &SyncArgs, working: Project, applied: &AppliedSet) -> Result<Target> {
+    match &args.to {
+        Some(rev) => {
+            let commit = env.repo.resolve(rev)?;
+            let mut project = env.analyze_at(&commit.to_string(), applied)?;
+            drift::rebuild_graph(&mut project, applied);
+            let short = env.repo.short_id(commit);
+            let label = if commit.to_string().starts_with(rev.as_str()) {
+                format!("commit {short}")
+            } else {
+                format!("{rev} (commit {short})")
+            };
+            Ok(Target {
+                project,
+                label,
+                to_commit: Some(commit),
+            })
+        }
+        None => {
+            let mut project = working;
+            drift::rebuild_graph(&mut project, applied);
+            let label = match env.repo.current_branch() {
+                Some(branch) => format!("the working tree of branch {branch}"),
+                None => match env.repo.head_commit() {
+                    Some(head) => format!(
+                        "the working tree (detached HEAD at {})",
+                        env.repo.short_id(head)
+                    ),
+                    None => "the working tree".to_owned(),
+                },
+            };
+            Ok(Target {
+                project,
+                label,
+                to_commit: None,
+            })
+        }
+    }
+}
+
+/// `git ARGS` in the work tree; its standard output lines, or nothing.
+fn git_lines(env: &Env, args: &[&str]) -> Vec<String> {
+    Command::new("git")
+        .arg("-C")
+        .arg(&env.workdir)
+        .args(args)
+        .stdin(Stdio::null())
+        .stderr(Stdio::null())
+        .output()
+        .ok()
+        .filter(|o| o.status.success())
+        .map(|o| {
+            String::from_utf8_lossy(&o.stdout)
+                .lines()
+                .map(str::to_owned)
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+/// The commit that has the most of `foreign`'s files (all of them, if any
+/// does): `HEAD`'s reflog first (the previous HEAD is usually it), then the
+/// branches, most recent first.
+fn find_candidate(
+    env: &Env,
+    foreign: &[MigrationKey],
+    applied: &AppliedSet,
+) -> Result<Option<Candidate>> {
+    let refs: Vec<(String, String)> = git_lines(
+        env,
+        &[
+            "for-each-ref",
+            "--sort=-committerdate",
+            "--format=%(objectname) %(refname:short)",
+            "refs/heads",
+            "refs/remotes",
+        ],
+    )
+    .into_iter()
+    .filter_map(|l| {
+        let (oid, name) = l.split_once(' ')?;
+        Some((oid.to_owned(), name.to_owned()))
+    })
+    .collect();
+    let reflog = git_lines(env, &["log", "-g", "--format=%H", "-n", "500", "HEAD"]);
+    let mut seen = BTreeSet::new();
+    let order: Vec<String> = reflog
+        .into_iter()
+        .chain(refs.iter().map(|(oid, _)| oid.clone()))
+        .filter(|oid| seen.insert(oid.clone()))
+        .take(MAX_CANDIDATES)
+        .collect();
+    let mut best: Option<(usize, Candidate)> = None;
+    for oid_text in order {
+        let Ok(oid) = Oid::from_str(&oid_text) else {
+            continue;
+        };
+        let Ok(project) = env.analyze_at(&oid_text, applied) else {
+            continue;
+        };
+        let count = foreign
+            .iter()
+            .filter(|k| project.migration(k).is_some())
+            .count();
+        if count == 0 || best.as_ref().is_some_and(|(n, _)| *n >= count) {
+            continue;
+        }
+        let branches: Vec<&str> = refs
+            .iter()
+            .filter(|(o, _)| *o == oid_text)
+            .map(|(_, name)| name.as_str())
+            .collect();
+        let short = env.repo.short_id(oid);
+        let label = match branches.first() {
+            Some(branch) => format!("branch {branch} (commit {short})"),
+            None => format!("commit {short} (from HEAD's reflog)"),
+        };
+        let done = count == foreign.len();
+        best = Some((
+            count,
+            Candidate {
+                oid,
+                label,
+                project,
+            },
+        ));
+        if done {
+            break;
+        }
+    }
+    let _ = env.cache.flush();
+    Ok(best.map(|(_, c)| c))
+}
+
+/// The files of `keys` from migguard's store of applied migrations.
+fn from_store<'k>(env: &Env, keys: impl Iterator<Item = &'k MigrationKey>) -> Vec<Stored> {
+    let store = AppliedStore::open(&env.repo);
+    let mut out = Vec::new();
+    for key in keys {
+        let Some((path, bytes)) = store.lookup(&key.app, &key.name) else {
+            continue;
+        };
+        let blob = store
+            .entry(&key.app, &key.name)
+            .map(|e| e.blob.clone())
+            .unwrap_or_default();
+        let package = match path.rsplit_once('/') {
+            Some((dir, _)) => dir.replace('/', "."),
+            None => String::new(),
+        };
+        if let Some(migration) = parse_migration(key, &path, &package, &bytes).migration {
+            out.push(Stored {
+                path,
+                blob,
+                bytes,
+                migration,
+            });
+        }
+    }
+    out
+}
+
+fn describe_drift(
+    printer: &mut Printer<'_>,
+    drift: &Drift,
+    candidate: Option<&Candidate>,
+    stored: &[Stored],
+) -> Result<()> {
+    if drift.foreign.is_empty() {
+        writeln!(printer.out, "Applied but absent from the target: none.")?;
+    } else {
+        writeln!(
+            printer.out,
+            "Applied but absent from the target ({}):",
+            drift.foreign.len()
+        )?;
+        for f in &drift.foreign {
+            let from = match f.provenance {
+                Provenance::OldRevision => candidate
+                    .map(|c| format!("file from {}", c.label))
+                    .unwrap_or_default(),
+                Provenance::Store => {
+                    if stored.iter().any(|s| s.migration.key == f.key) {
+                        "file from migguard's store: its branch is gone".to_owned()
+                    } else {
+                        candidate
+                            .map(|c| format!("file from {}", c.label))
+                            .unwrap_or_default()
+                    }
+                }
+                Provenance::Unknown => "file not found anywhere".to_owned(),
+            };
+            let effects = if f.effects.is_empty() {
+                String::new()
+            } else {
+                format!(": {}", f.effects.join(", "))
+            };
+            writeln!(printer.out, "  {} ({from}){effects}", f.key)?;
+        }
+    }
+    if drift.unapplied.is_empty() {
+        writeln!(printer.out, "Not applied: none.")?;
+    } else {
+        let names: Vec<String> = drift.unapplied.iter().map(|k| k.to_string()).collect();
+        writeln!(
+            printer.out,
+            "Not applied ({}): {}",
+            names.len(),
+            names.join(", ")
+        )?;
+    }
+    Ok(())
+}
+
+/// What makes a migration irreversible for Django: a `RunPython` without
+/// `reverse_code`, a `RunSQL` without `reverse_sql` (where they reach the
+/// database).
+fn irreversible_operations(migration: &Migration) -> Vec<String> {
+    migration
+        .all_operations()
+        .filter(|(_, db)| *db)
+        .filter(|(op, _)| matches!(op.reverse, None | Some(Reverse::Missing)))
+        .filter_map(|(op, _)| match op.kind {
+            OperationKind::RunPython => {
+                let code = op
+                    .arg("code")
+                    .and_then(Value::as_ref_path)
+                    .map(|p| format!("({})", p.rsplit('.').next().unwrap_or(p)))
+                    .unwrap_or_default();
+                Some(format!(
+                    "RunPython{code} at line {} has no reverse_code",
+                    op.line
+                ))
+            }
+            OperationKind::RunSQL => Some(format!("RunSQL at line {} has no reverse_sql", op.line)),
+            _ => None,
+        })
+        .collect()
+}
+
+/// Where the SQLite file goes in a worktree at `dir`: the same path
+/// relative to the work tree, as a link to the real file. `None` when the
+/// database is not a file inside the work tree (a server, or a file the
+/// worktree's settings reach by the same absolute path).
+fn sqlite_link(env: &Env, dir: &Path) -> Option<(PathBuf, PathBuf)> {
+    let path = env.url.sqlite_path()?;
+    let real = match path.canonicalize() {
+        Ok(real) => real,
+        Err(_) => {
+            let parent = path.parent()?.canonicalize().ok()?;
+            parent.join(path.file_name()?)
+        }
+    };
+    let rel = real.strip_prefix(&env.workdir).ok()?;
+    Some((dir.join(rel), real))
+}
+
+/// The worktree in which the foreign migrations are unapplied: the commit
+/// that has their files, or (when only the store has them) the target's
+/// commit, with the stored files written in; the migrations it has that
+/// are not applied are left out where stored files go (they would give the
+/// app a second leaf, which `migrate` refuses).
+fn unapply_worktree(
+    env: &Env,
+    stamp: &str,
+    candidate: Option<&Candidate>,
+    stored: &[Stored],
+    applied: &AppliedSet,
+) -> Result<WorktreePlan> {
+    let dir = std::env::temp_dir().join(format!("migguard-sync-{stamp}"));
+    let link = sqlite_link(env, &dir);
+    let (commit, base, why) = match candidate {
+        Some(c) => (
+            c.oid,
+            None,
+            format!("{}: has the files to unapply", c.label),
+        ),
+        None => {
+            let head = env
+                .repo
+                .head_commit()
+                .context("HEAD has no commit yet: nothing to take a worktree of")?;
+            (
+                head,
+                Some(env.analyze_at(&head.to_string(), applied)?),
+                format!(
+                    "HEAD (commit {}), with the files from migguard's store",
+                    env.repo.short_id(head)
+                ),
+            )
+        }
+    };
+    let base_project = match (&base, candidate) {
+        (Some(p), _) => p,
+        (None, Some(c)) => &c.project,
+        (None, None) => unreachable!("one of them is set"),
+    };
+    let repo_path = |rel: &str| {
+        if env.prefix.is_empty() {
+            rel.to_owned()
+        } else {
+            format!("{}/{rel}", env.prefix)
+        }
+    };
+    let writes: Vec<(String, String, Vec<u8>)> = stored
+        .iter()
+        .filter(|s| base_project.migration(&s.migration.key).is_none())
+        .map(|s| (repo_path(&s.path), s.blob.clone(), s.bytes.clone()))
+        .collect();
+    let mut removes = Vec::new();
+    if !writes.is_empty() {
+        let apps: BTreeSet<&str> = stored
+            .iter()
+            .map(|s| s.migration.key.app.as_str())
+            .collect();
+        let effective = drift::effective_applied(base_project, applied);
+        let graph = &base_project.graph.graph;
+        let is_plain = |key: &MigrationKey| {
+            matches!(graph.kind(key), Some(NodeKind::Migration(_)))
+                && !effective.contains(key)
+                && base_project
+                    .migration(key)
+                    .is_some_and(|m| m.replaces.is_empty())
+        };
+        // Unapplied migrations of those apps, and whatever depends on them.
+        let mut out: BTreeSet<MigrationKey> = graph
+            .keys()
+            .filter(|k| apps.contains(k.app.as_str()) && is_plain(k))
+            .cloned()
+            .collect();
+        let mut pending: Vec<MigrationKey> = out.iter().cloned().collect();
+        while let Some(key) = pending.pop() {
+            for child in graph.children(&key) {
+                if is_plain(child) && out.insert(child.clone()) {
+                    pending.push(child.clone());
+                }
+            }
+        }
+        let by_key: BTreeMap<&MigrationKey, &Migration> = base_project
+            .migrations
+            .iter()
+            .map(|m| (&m.key, m))
+            .collect();
+        removes = out
+            .iter()
+            .filter_map(|k| by_key.get(k).map(|m| repo_path(&m.path)))
+            .collect();
+    }
+    Ok(WorktreePlan {
+        dir,
+        commit,
+        why,
+        writes,
+        removes,
+        link,
+    })
+}
+
+/// `mysqldump ...` for a MySQL/MariaDB database, without the password.
+fn mysqldump_command(url: &DatabaseUrl) -> String {
+    let Some(server) = url.server() else {
+        return "mysqldump DATABASE > backup.sql".to_owned();
+    };
+    let mut cmd = vec!["mysqldump".to_owned(), "--single-transaction".to_owned()];
+    match &server.socket {
+        Some(socket) => cmd.push(format!("--socket={}", quote(&socket.display().to_string()))),
+        None => {
+            cmd.push(format!("-h {}", quote(server.host_or_default())));
+            if let Some(port) = server.port {
+                cmd.push(format!("-P {port}"));
+            }
+        }
+    }
+    if let Some(user) = &server.user {
+        cmd.push(format!("-u {}", quote(user)));
+    }
+    if server.password.is_some() {
+        cmd.push("-p".to_owned());
+    }
+    cmd.push(quote(&server.database));
+    format!(
+        "{} > {}",
+        cmd.join(" "),
+        quote(&format!(
+            "{}-{}.sql",
+            server.database,
+            crate::hooks::snapshots::timestamp()
+        ))
+    )
+}
+
+/// A step as lines: what it does, then the exact command.
+fn describe(env: &Env, step: &Step, worktrees: &[WorktreePlan]) -> Vec<String> {
+    match step {
+        Step::Backup { name } => vec![
+            format!("Back up the database as snapshot `{name}`"),
+            format!("$ migguard snapshot save {}", quote(name)),
+            format!("(restore it with: {})", env.restore_command(name)),
+        ],
+        Step::AddWorktree(i) => {
+            let w = &worktrees[*i];
+            let dir = quote(&w.dir.display().to_string());
+            let mut lines = vec![
+                format!("Check out a temporary worktree of {}", w.why),
+                format!("$ git worktree add --detach {dir} {}", w.commit),
+            ];
+            for (path, blob, _) in &w.writes {
+                lines.push(format!(
+                    "$ git cat-file blob {blob} > {dir}/{}   (from migguard's store)",
+                    quote(path)
+                ));
+            }
+            for path in &w.removes {
+                lines.push(format!("$ rm {dir}/{}", quote(path)));
+            }
+            if let Some((link, real)) = &w.link {
+                lines.push(format!(
+                    "$ ln -sf {} {}   (the same database)",
+                    quote(&real.display().to_string()),
+                    quote(&link.display().to_string())
+                ));
+            }
+            lines
+        }
+        Step::Migrate { cwd, args, why, .. } => {
+            let mut words = vec![quote(&env.python)];
+            words.extend(args.iter().map(|a| quote(a)));
+            vec![
+                format!("Migrate: {why}"),
+                format!(
+                    "$ cd {} && {}",
+                    quote(&cwd.display().to_string()),
+                    words.join(" ")
+                ),
+            ]
+        }
+        Step::RemoveWorktree(i) => vec![
+            "Remove the temporary worktree".to_owned(),
+            format!(
+                "$ git worktree remove --force {}",
+                quote(&worktrees[*i].dir.display().to_string())
+            ),
+        ],
+    }
+}
+
+/// Run the steps in order; the first failure stops.
+fn execute(
+    printer: &mut Printer<'_>,
+    env: &Env,
+    steps: &[Step],
+    worktrees: &[WorktreePlan],
+    snapshots: Option<&Snapshots>,
+) -> Result<(), Failure> {
+    let mut live: Vec<Option<TempWorktree>> = worktrees.iter().map(|_| None).collect();
+    for (i, step) in steps.iter().enumerate() {
+        let lines = describe(env, step, worktrees);
+        let _ = writeln!(printer.out, "==> {}. {}", i + 1, lines[0]);
+        for line in &lines[1..] {
+            if line.starts_with('$') {
+                let _ = writeln!(printer.out, "    {line}");
+            }
+        }
+        let _ = printer.out.flush();
+        let fail = |message: String| Failure { step: i, message };
+        match step {
+            Step::Backup { name } => {
+                let Some(snapshots) = snapshots else {
+                    return Err(fail("no snapshots for this database".to_owned()));
+                };
+                match save_retrying(snapshots, name) {
+                    Ok(info) => {
+                        let _ = writeln!(printer.out, "    saved to {}", info.location);
+                    }
+                    Err(e) => {
+                        let hint = match e {
+                            DbError::InUse { .. } => {
+                                " (or run sync again with --no-backup to go on without one)"
+                            }
+                            _ => "",
+                        };
+                        return Err(fail(format!(
+                            "cannot back the database up, so nothing was changed: {}{hint}",
+                            one_line(&e, &env.url)
+                        )));
+                    }
+                }
+            }
+            Step::AddWorktree(w) => {
+                let plan = &worktrees[*w];
+                let tree = TempWorktree::add(&env.workdir, plan).map_err(fail)?;
+                live[*w] = Some(tree);
+                prepare_worktree(plan).map_err(fail)?;
+            }
+            Step::Migrate {
+                cwd,
+                args,
+                unapplies,
+                ..
+            } => {
+                run_python(printer, env, cwd, args).map_err(fail)?;
+                if !unapplies.is_empty() {
+                    let now = migguard_db::read_applied(&env.url)
+                        .map(|r| r.keys())
+                        .map_err(|e| fail(one_line(&e, &env.url)))?;
+                    let still: Vec<String> = unapplies
+                        .iter()
+                        .filter(|k| now.contains(k))
+                        .map(|k| k.to_string())
+                        .collect();
+                    if !still.is_empty() {
+                        return Err(fail(format!(
+                            "Django reported success but {} is still applied in {}: the worktree's settings \
+                             seem to use another database",
+                            still.join(", "),
+                            env.url
+                        )));
+                    }
+                }
+            }
+            Step::RemoveWorktree(w) => {
+                if let Some(tree) = live[*w].take() {
+                    tree.remove().map_err(fail)?;
+                }
+            }
+        }
+    }
+    Ok(())
+}
+
+/// Write the stored files, remove what would conflict, link the database.
+fn prepare_worktree(plan: &WorktreePlan) -> Result<(), String> {
+    for (path, _, bytes) in &plan.writes {
+        let full = plan.dir.join(path);
+        if let Some(parent) = full.parent() {
+            std::fs::create_dir_all(parent)
+                .map_err(|e| format!("cannot create {}: {e}", parent.display()))?;
+        }
+        std::fs::write(&full, bytes)
+            .map_err(|e| format!("cannot write {}: {e}", full.display()))?;
+    }
+    for path in &plan.removes {
+        let full = plan.dir.join(path);
+        std::fs::remove_file(&full)
+            .map_err(|e| format!("cannot remove {}: {e}", full.display()))?;
+    }
+    if let Some((link, real)) = &plan.link {
+        if let Some(parent) = link.parent() {
+            std::fs::create_dir_all(parent)
+                .map_err(|e| format!("cannot create {}: {e}", parent.display()))?;
+        }
+        if link.symlink_metadata().is_ok() {
+            std::fs::remove_file(link)
+                .map_err(|e| format!("cannot replace {}: {e}", link.display()))?;
+        }
+        symlink(real, link)
+            .map_err(|e| format!("cannot link {} to {}: {e}", link.display(), real.display()))?;
+    }
+    Ok(())
+}
+
+#[cfg(unix)]
+fn symlink(real: &Path, link: &Path) -> std::io::Result<()> {
+    std::os::unix::fs::symlink(real, link)
+}
+
+#[cfg(windows)]
+fn symlink(real: &Path, link: &Path) -> std::io::Result<()> {
+    std::os::windows::fs::symlink_file(real, link)
+}
+
+/// `python manage.py ARGS` in `cwd`, its output shown as it comes
+/// (standard output indented on ours, standard error after it ends).
+fn run_python(
+    printer: &mut Printer<'_>,
+    env: &Env,
+    cwd: &Path,
+    args: &[String],
+) -> Result<(), String> {
+    let mut cmd = Command::new(&env.python);
+    cmd.args(args)
+        .current_dir(cwd)
+        .env("PYTHONUNBUFFERED", "1")
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped());
+    if let Some(url) = &env.database_arg {
+        cmd.env("DATABASE_URL", url);
+    }
+    let mut child = cmd.spawn().map_err(|e| {
+        format!(
+            "cannot run {}: {e} (set the interpreter with --python or `[tool.migguard] python`)",
+            env.python
+        )
+    })?;
+    let mut stderr = child.stderr.take();
+    let errors = std::thread::spawn(move || {
+        let mut text = String::new();
+        if let Some(stderr) = stderr.as_mut() {
+            let _ = stderr.read_to_string(&mut text);
+        }
+        text
+    });
+    if let Some(stdout) = child.stdout.take() {
+        for line in BufReader::new(stdout).lines() {
+            let Ok(line) = line else { break };
+            let _ = writeln!(printer.out, "    {line}");
+            let _ = printer.out.flush();
+        }
+    }
+    let status = child
+        .wait()
+        .map_err(|e| format!("cannot wait for {}: {e}", env.python))?;
+    let errors = errors.join().unwrap_or_default();
+    for line in errors.lines() {
+        let _ = writeln!(printer.err, "    {line}");
+    }
+    if status.success() {
+        Ok(())
+    } else {
+        Err(format!(
+            "`{} {}` in {} exited with {}",
+            env.python,
+            args.join(" "),
+            cwd.display(),
+            status
+                .code()
+                .map(|c| format!("status {c}"))
+                .unwrap_or_else(|| "a signal".to_owned())
+        ))
+    }
+}
+
+/// A `git worktree` that is removed when dropped (also on failure).
+struct TempWorktree {
+    workdir: PathBuf,
+    dir: PathBuf,
+    /// The database link in it, unlinked before the worktree is removed.
+    link: Option<PathBuf>,
+    removed: bool,
+}
+
+impl TempWorktree {
+    fn add(workdir: &Path, plan: &WorktreePlan) -> Result<TempWorktree, String> {
+        let (dir, commit) = (plan.dir.as_path(), plan.commit);
+        if dir.exists() {
+            return Err(format!("{} already exists", dir.display()));
+        }
+        // No hooks in the temporary worktree: migguard's post-checkout must
+        // not snapshot or report on it.
+        let out = Command::new("git")
+            .arg("-C")
+            .arg(workdir)
+            .args([
+                "-c",
+                "core.hooksPath=/dev/null",
+                "worktree",
+                "add",
+                "--detach",
+            ])
+            .arg(dir)
+            .arg(commit.to_string())
+            .env("MIGGUARD", "0")
+            .stdin(Stdio::null())
+            .output()
+            .map_err(|e| format!("cannot run git: {e}"))?;
+        if !out.status.success() {
+            return Err(format!(
+                "git worktree add failed: {}",
+                String::from_utf8_lossy(&out.stderr).trim()
+            ));
+        }
+        Ok(TempWorktree {
+            workdir: workdir.to_path_buf(),
+            dir: dir.to_path_buf(),
+            link: plan.link.as_ref().map(|(link, _)| link.clone()),
+            removed: false,
+        })
+    }
+
+    fn remove(mut self) -> Result<(), String> {
+        self.removed = true;
+        self.cleanup()
+    }
+
+    fn cleanup(&self) -> Result<(), String> {
+        // Unlink the database link ourselves first: only the link goes.
+        if let Some(link) = &self.link {
+            if link
+                .symlink_metadata()
+                .is_ok_and(|m| m.file_type().is_symlink())
+            {
+                let _ = std::fs::remove_file(link);
+            }
+        }
+        let out = Command::new("git")
+            .arg("-C")
+            .arg(&self.workdir)
+            .args(["worktree", "remove", "--force"])
+            .arg(&self.dir)
+            .stdin(Stdio::null())
+            .output();
+        let ok = out.as_ref().is_ok_and(|o| o.status.success());
+        if !ok {
+            let _ = std::fs::remove_dir_all(&self.dir);
+            let _ = Command::new("git")
+                .arg("-C")
+                .arg(&self.workdir)
+                .args(["worktree", "prune"])
+                .stdin(Stdio::null())
+                .output();
+        }
+        if self.dir.exists() {
+            return Err(format!(
+                "cannot remove the temporary worktree {}: {}",
+                self.dir.display(),
+                out.map(|o| String::from_utf8_lossy(&o.stderr).trim().to_owned())
+                    .unwrap_or_else(|e| e.to_string())
+            ));
+        }
+        Ok(())
+    }
+}
+
+impl Drop for TempWorktree {
+    fn drop(&mut self) {
+        if !self.removed {
+            let _ = self.cleanup();
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn migration(operations: &str) -> Migration {
+        let text = format!(
+            "from django.db import migrations\n\n\ndef f(apps, schema_editor):\n    pass\n\n\n\
+             class Migration(migrations.Migration):\n    dependencies = []\n    operations = [\n{operations}\n    ]\n"
+        );
+        let key = MigrationKey::new("blog", "0002_x");
+        parse_migration(
+            &key,
+            "blog/migrations/0002_x.py",
+            "blog.migrations",
+            text.as_bytes(),
+        )
+        .migration
+        .expect("parses")
+    }
+
+    #[test]
+    fn irreversible_operations_are_named() {
+        let m = migration(
+            "        migrations.RunPython(f),\n\
+             \x20       migrations.RunPython(f, migrations.RunPython.noop),\n\
+             \x20       migrations.RunSQL('SELECT 1'),\n\
+             \x20       migrations.RunSQL('SELECT 1', reverse_sql='SELECT 2'),\n\
+             \x20       migrations.SeparateDatabaseAndState(state_operations=[migrations.RunSQL('x')]),",
+        );
+        let found = irreversible_operations(&m);
+        assert_eq!(found.len(), 2, "{found:?}");
+        assert!(found[0].starts_with("RunPython(f) at line"), "{found:?}");
+        assert!(found[1].contains("RunSQL") && found[1].contains("reverse_sql"));
+    }
+
+    #[test]
+    fn the_mysqldump_command_never_shows_the_password() {
+        let url = DatabaseUrl::parse("mysql://app:s3cret@db.local:3307/shop").unwrap();
+        let cmd = mysqldump_command(&url);
+        assert!(
+            cmd.starts_with(
+                "mysqldump --single-transaction -h db.local -P 3307 -u app -p shop > shop-"
+            ),
+            "{cmd}"
+        );
+        assert!(!cmd.contains("s3cret"), "{cmd}");
+    }
+}
