@@ -1,0 +1,404 @@
+//! The `migguard` command line: its JSON contracts, its exit codes, and the
+//! three places it reads a project from.
+
+use std::ffi::OsStr;
+
+use crate::support::git::{describe, GitRepo};
+use crate::support::*;
+
+fn os<'a>(args: &[&'a str]) -> Vec<&'a OsStr> {
+    args.iter().map(|a| OsStr::new(*a)).collect()
+}
+
+#[test]
+fn check_json_follows_the_contract() {
+    let project = fixture_project("conflict");
+    let out = migguard(
+        &["check", "--format", "json", project.to_str().unwrap()],
+        &repo_root(),
+        Some(1),
+    );
+    let value = stdout_json(&out);
+    let diagnostics = value["diagnostics"].as_array().expect("diagnostics");
+    assert_eq!(value["summary"]["errors"], 2);
+    assert_eq!(value["summary"]["warnings"], 0);
+    let inventory = diagnostics
+        .iter()
+        .find(|d| d["app"] == "inventory")
+        .expect("inventory conflict");
+    for key in [
+        "rule",
+        "code",
+        "severity",
+        "app",
+        "migration",
+        "path",
+        "line",
+        "column",
+        "message",
+        "help",
+        "details",
+    ] {
+        assert!(
+            inventory.get(key).is_some(),
+            "missing `{key}` in {inventory}"
+        );
+    }
+    assert_eq!(inventory["rule"], "conflicting-migrations");
+    assert_eq!(inventory["code"], "MG103");
+    assert_eq!(inventory["severity"], "error");
+    assert_eq!(
+        inventory["details"]["leaves"],
+        serde_json::json!(["0002_a_item_sku", "0002_b_item_weight"])
+    );
+    assert_eq!(
+        inventory["path"],
+        "inventory/migrations/0002_b_item_weight.py"
+    );
+}
+
+#[test]
+fn graph_json_follows_the_contract() {
+    let project = fixture_project("basic");
+    let out = migguard(
+        &["graph", "--format", "json", project.to_str().unwrap()],
+        &repo_root(),
+        Some(0),
+    );
+    let value = stdout_json(&out);
+    for key in ["migrations", "leaves", "conflicts", "errors"] {
+        assert!(value.get(key).is_some(), "missing `{key}`");
+    }
+    let migration = value["migrations"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|m| m["app"] == "blog" && m["name"] == "0002_post_slug")
+        .expect("blog 0002_post_slug");
+    assert_eq!(migration["path"], "blog/migrations/0002_post_slug.py");
+    assert_eq!(
+        migration["dependencies"],
+        serde_json::json!([["blog", "0001_initial"]])
+    );
+    for key in ["replaces", "run_before", "initial", "atomic", "operations"] {
+        assert!(
+            migration.get(key).is_some(),
+            "missing `{key}` in {migration}"
+        );
+    }
+    let op = &migration["operations"][0];
+    assert_eq!(op["type"], "AddField");
+    assert_eq!(op["model_name"], "post");
+    assert_eq!(op["name"], "slug");
+    assert!(op["line"].as_u64().unwrap() > 0);
+    assert_eq!(op["field"]["call"], "django.db.models.SlugField");
+    // RunPython and RunSQL carry their reversibility.
+    let all_ops: Vec<&serde_json::Value> = value["migrations"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .flat_map(|m| m["operations"].as_array().unwrap())
+        .collect();
+    assert!(all_ops.iter().any(|op| op["type"] == "RunPython"
+        && op["reversible"] == true
+        && op["reverse_noop"] == true));
+    assert!(all_ops
+        .iter()
+        .any(|op| op["type"] == "RunSQL" && op["sql"].is_string()));
+    assert!(all_ops
+        .iter()
+        .any(|op| op["type"] == "SeparateDatabaseAndState" && op["state_operations"].is_array()));
+    assert_eq!(value["leaves"]["blog"].as_array().unwrap().len(), 1);
+}
+
+#[test]
+fn usage_and_input_errors_exit_2() {
+    let out = migguard(&["check", "--no-such-flag"], &repo_root(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("--no-such-flag"));
+    let out = migguard(&["check", "/no/such/dir"], &repo_root(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("/no/such/dir"));
+    let out = migguard(&["rule", "no-such-rule"], &repo_root(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("no-such-rule"));
+    let out = migguard(&["rule", "MG103"], &repo_root(), Some(0));
+    assert!(String::from_utf8_lossy(&out.stdout).starts_with("# conflicting-migrations (MG103)"));
+}
+
+#[test]
+fn at_staged_and_working_tree_each_read_their_own_version() {
+    let repo = GitRepo::new();
+    let source = fixture_project("conflict");
+    for rel in [
+        "manage.py",
+        "config/__init__.py",
+        "config/settings.py",
+        "inventory/__init__.py",
+        "inventory/apps.py",
+        "inventory/migrations/__init__.py",
+        "inventory/migrations/0001_initial.py",
+        "inventory/migrations/0002_a_item_sku.py",
+    ] {
+        repo.write(rel, &std::fs::read_to_string(source.join(rel)).unwrap());
+    }
+    // The models as of 0002_a_item_sku (the fixture's also have `weight`).
+    let models = std::fs::read_to_string(source.join("inventory/models.py")).unwrap();
+    repo.write(
+        "inventory/models.py",
+        &models.replace(
+            "    weight = models.DecimalField(max_digits=8, decimal_places=3, null=True)\n",
+            "",
+        ),
+    );
+    repo.git(&["add", "-A"]);
+    repo.git(&["commit", "-q", "-m", "clean"]);
+    let second = "inventory/migrations/0002_b_item_weight.py";
+    repo.stage(
+        second,
+        &std::fs::read_to_string(source.join(second)).unwrap(),
+    );
+    repo.write("inventory/migrations/0003_broken.py", "class Migration(:\n");
+    let root = repo.root.to_str().unwrap().to_owned();
+
+    // HEAD: clean. The index: a conflict. The working tree: that and a syntax error.
+    repo.migguard(&os(&["check", "--at", "HEAD", &root]), Some(0));
+    let out = repo.migguard(
+        &os(&["check", "--staged", "--format", "concise", &root]),
+        Some(1),
+    );
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(text.contains("MG103") && !text.contains("MG001"), "{text}");
+    let out = repo.migguard(&os(&["check", "--format", "concise", &root]), Some(1));
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        text.contains("MG001") && text.contains("inventory/migrations/0003_broken.py:1:"),
+        "{text}"
+    );
+    let out = repo.migguard(&os(&["check", "--at", "no-such-rev", &root]), Some(2));
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("no-such-rev"),
+        "{}",
+        describe(&out)
+    );
+}
+
+/// The models of the rules fixture's `store` app as its `0001_initial`
+/// creates them.
+const STORE_MODELS_0001: &str = r#"from django.db import models
+
+
+class Coupon(models.Model):
+    code = models.CharField(max_length=20)
+
+
+class HistoricalProduct(models.Model):
+    id = models.BigIntegerField(db_index=True)
+    name = models.CharField(max_length=100)
+    sku = models.CharField(max_length=32)
+    price = models.DecimalField(max_digits=10, decimal_places=2)
+    legacy_code = models.CharField(max_length=50, null=True)
+    history_id = models.AutoField(primary_key=True)
+    history_date = models.DateTimeField(db_index=True)
+    history_type = models.CharField(max_length=1)
+
+
+class Product(models.Model):
+    name = models.CharField(max_length=100)
+    sku = models.CharField(max_length=32)
+    price = models.DecimalField(max_digits=10, decimal_places=2)
+    legacy_code = models.CharField(max_length=50, null=True)
+
+
+class Supplier(models.Model):
+    name = models.CharField(max_length=100)
+    country = models.CharField(max_length=2, default="GB")
+"#;
+
+#[test]
+fn since_judges_what_changed_in_sarif_and_github_formats() {
+    let repo = GitRepo::new();
+    let rules = repo_root().join("tests/fixtures/django/rules");
+    for rel in [
+        "manage.py",
+        "config/__init__.py",
+        "config/settings.py",
+        "store/__init__.py",
+        "store/apps.py",
+        "store/migrations/__init__.py",
+        "store/migrations/0001_initial.py",
+    ] {
+        repo.write(rel, &std::fs::read_to_string(rules.join(rel)).unwrap());
+    }
+    repo.write("store/models.py", STORE_MODELS_0001);
+    repo.git(&["add", "-A"]);
+    repo.git(&["commit", "-q", "-m", "base"]);
+    let remove = "store/migrations/0002_remove_legacy_code.py";
+    repo.write(
+        remove,
+        &std::fs::read_to_string(rules.join(remove)).unwrap(),
+    );
+    repo.write(
+        "store/models.py",
+        &STORE_MODELS_0001.replace(
+            "    legacy_code = models.CharField(max_length=50, null=True)\n",
+            "",
+        ),
+    );
+    let root = repo.root.to_str().unwrap().to_owned();
+
+    // Without --since only graph-level rules run: clean.
+    repo.migguard(&os(&["check", &root]), Some(0));
+    let out = repo.migguard(
+        &os(&["check", "--since", "HEAD", "--format", "sarif", &root]),
+        Some(1),
+    );
+    let sarif: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let results = sarif["runs"][0]["results"].as_array().unwrap();
+    let remove_field = results
+        .iter()
+        .find(|r| r["ruleId"] == "MG401")
+        .expect("MG401 in SARIF");
+    assert_eq!(
+        remove_field["locations"][0]["physicalLocation"]["artifactLocation"]["uri"],
+        remove
+    );
+    assert_eq!(
+        remove_field["locations"][0]["physicalLocation"]["region"]["startLine"],
+        17
+    );
+    let out = repo.migguard(
+        &os(&["check", "--since", "HEAD", "--format", "github", &root]),
+        Some(1),
+    );
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        text.lines()
+            .any(|l| l
+                .starts_with("::error file=store/migrations/0002_remove_legacy_code.py,line=17")),
+        "{text}"
+    );
+}
+
+/// Copy a fixture project into a temporary directory.
+fn project_copy(name: &str) -> tempfile::TempDir {
+    fn copy(from: &std::path::Path, to: &std::path::Path) {
+        std::fs::create_dir_all(to).unwrap();
+        for entry in std::fs::read_dir(from).unwrap() {
+            let entry = entry.unwrap();
+            let name = entry.file_name();
+            if name == "__pycache__" || name.to_string_lossy().ends_with(".sqlite3") {
+                continue;
+            }
+            if entry.path().is_dir() {
+                copy(&entry.path(), &to.join(&name));
+            } else {
+                std::fs::copy(entry.path(), to.join(&name)).unwrap();
+            }
+        }
+    }
+    let dir = tempfile::tempdir().unwrap();
+    copy(&fixture_project(name), dir.path());
+    dir
+}
+
+fn operations(diagnostic: &serde_json::Value) -> Vec<(String, String, String)> {
+    diagnostic["details"]["operations"]
+        .as_array()
+        .expect("details.operations")
+        .iter()
+        .map(|op| {
+            let s = |k: &str| op[k].as_str().unwrap_or_default().to_owned();
+            (s("type"), s("model_name"), s("name"))
+        })
+        .collect()
+}
+
+/// A field added to `models.py` with no migration: the static autodetector
+/// and Django's own `makemigrations --check` (`check --django`, run with
+/// the real interpreter) report the same operations in the same shape.
+#[test]
+fn missing_migration_statically_and_by_django() {
+    let dir = project_copy("basic");
+    let root = dir.path().to_str().unwrap().to_owned();
+    let python = python();
+    // Nothing missing: both agree.
+    migguard(&["check", &root], dir.path(), Some(0));
+    migguard(
+        &["check", "--django", "--python", &python, &root],
+        dir.path(),
+        Some(0),
+    );
+
+    let models = dir.path().join("blog/models.py");
+    let text = std::fs::read_to_string(&models).unwrap();
+    let changed = text.replacen(
+        "class Post(models.Model):\n",
+        "class Post(models.Model):\n    subtitle = models.CharField(max_length=200, blank=True)\n",
+        1,
+    );
+    assert_ne!(text, changed);
+    std::fs::write(&models, changed).unwrap();
+
+    let expected = vec![(
+        "AddField".to_owned(),
+        "post".to_owned(),
+        "subtitle".to_owned(),
+    )];
+    let ours = stdout_json(&migguard(
+        &["check", "--format", "json", &root],
+        dir.path(),
+        Some(1),
+    ));
+    let theirs = stdout_json(&migguard(
+        &[
+            "check", "--django", "--python", &python, "--format", "json", &root,
+        ],
+        dir.path(),
+        Some(1),
+    ));
+    for (value, verdict) in [(&ours, "static"), (&theirs, "makemigrations")] {
+        let found: Vec<&serde_json::Value> = value["diagnostics"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|d| d["rule"] == "missing-migration")
+            .collect();
+        assert_eq!(found.len(), 1, "{value}");
+        let d = found[0];
+        assert_eq!(d["code"], "MG201");
+        assert_eq!(d["app"], "blog");
+        assert_eq!(d["path"], "blog/models.py");
+        assert_eq!(d["line"], 14, "the line of the new field: {d}");
+        assert_eq!(d["details"]["verdict"], verdict);
+        assert_eq!(operations(d), expected, "{d}");
+    }
+}
+
+/// Django refusing to answer (here: two leaves in an app) is an error
+/// with Django's own reason, after migguard's findings.
+#[test]
+fn check_django_reports_why_django_refused() {
+    let dir = project_copy("conflict");
+    let root = dir.path().to_str().unwrap().to_owned();
+    let out = migguard(
+        &["check", "--django", "--python", &python(), &root],
+        dir.path(),
+        Some(2),
+    );
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stdout.contains("conflicting-migrations"), "{stdout}");
+    assert!(
+        stderr.contains("CommandError: Conflicting migrations detected"),
+        "{stderr}"
+    );
+
+    let out = migguard(
+        &["check", "--django", "--python", "no-such-python", &root],
+        dir.path(),
+        Some(2),
+    );
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("cannot run no-such-python"),
+        "{}",
+        describe(&out)
+    );
+}

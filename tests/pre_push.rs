@@ -1,0 +1,245 @@
+//! The installed pre-push hook, fired by the real `git push` to a real
+//! bare remote, on migrations made by real Django.
+
+use std::path::Path;
+
+use crate::support::git::{describe, GitRepo};
+use crate::support::repo_root;
+
+fn rules_project() -> std::path::PathBuf {
+    repo_root().join("tests/fixtures/django/rules")
+}
+
+fn copy_tree(repo: &GitRepo, from: &Path, rel: &str, skip: &dyn Fn(&str) -> bool) {
+    for entry in std::fs::read_dir(from.join(rel)).unwrap() {
+        let entry = entry.unwrap();
+        let name = entry.file_name().to_string_lossy().into_owned();
+        let child = if rel.is_empty() {
+            name.clone()
+        } else {
+            format!("{rel}/{name}")
+        };
+        if name == "__pycache__" || name.ends_with(".sqlite3") || skip(&child) {
+            continue;
+        }
+        if entry.path().is_dir() {
+            copy_tree(repo, from, &child, skip);
+        } else {
+            repo.write(&child, &std::fs::read_to_string(entry.path()).unwrap());
+        }
+    }
+}
+
+/// The rules fixture project with only its initial migrations, pushed to
+/// a bare remote through the installed hook.
+fn pushed_project() -> GitRepo {
+    let repo = GitRepo::new();
+    repo.install();
+    copy_tree(&repo, &rules_project(), "", &|rel| {
+        rel.starts_with("store/migrations/")
+            && !rel.ends_with("__init__.py")
+            && !rel.ends_with("0001_initial.py")
+    });
+    repo.git(&["add", "-A"]);
+    repo.git(&["commit", "--no-verify", "-q", "-m", "project"]);
+    let remote = repo.scratch("remote.git");
+    repo.git(&["init", "-q", "--bare", remote.to_str().unwrap()]);
+    repo.git(&["remote", "add", "origin", remote.to_str().unwrap()]);
+    let out = repo.git_status(&["push", "-q", "-u", "origin", "main"]);
+    assert!(
+        out.status.success(),
+        "the initial push passes: {}",
+        describe(&out)
+    );
+    repo.git(&["remote", "set-head", "origin", "main"]);
+    repo
+}
+
+/// Commit one file without the pre-commit hook. The fixture's `models.py`
+/// is the state after all its migrations, so the early commits made here
+/// would be held by pre-commit's `missing-migration` (tested on its own);
+/// pre-push judges what is pushed however it was committed.
+fn commit_file(repo: &GitRepo, path: &str, text: &str, message: &str) {
+    repo.stage(path, text);
+    repo.git(&["commit", "--no-verify", "-q", "-m", message]);
+}
+
+fn remote_head(repo: &GitRepo, branch: &str) -> String {
+    let remote = repo.scratch("remote.git");
+    let out = repo.git_status(&[
+        "--git-dir",
+        remote.to_str().unwrap(),
+        "rev-parse",
+        "--verify",
+        "-q",
+        &format!("refs/heads/{branch}"),
+    ]);
+    String::from_utf8_lossy(&out.stdout).trim().to_owned()
+}
+
+fn fixture(rel: &str) -> String {
+    std::fs::read_to_string(rules_project().join(rel)).unwrap()
+}
+
+fn stderr(out: &std::process::Output) -> String {
+    String::from_utf8_lossy(&out.stderr).into_owned()
+}
+
+const REMOVE: &str = "store/migrations/0002_remove_legacy_code.py";
+
+#[test]
+fn an_unreviewed_remove_field_is_refused_until_reviewed() {
+    let repo = pushed_project();
+    repo.git(&["checkout", "-q", "-b", "feature"]);
+    commit_file(&repo, REMOVE, &fixture(REMOVE), "remove legacy_code");
+    let out = repo.git_status(&["push", "-q", "-u", "origin", "feature"]);
+    assert!(!out.status.success(), "{}", describe(&out));
+    let err = stderr(&out);
+    assert!(err.contains("error[MG401]"), "{err}");
+    assert!(
+        err.contains("0002_remove_legacy_code.py:17"),
+        "the frame points at the operation: {err}"
+    );
+    assert!(err.contains(&format!("migguard review {REMOVE}")), "{err}");
+    // The suppression that matches nothing is reported too.
+    assert!(err.contains("MG005 unused-suppression"), "{err}");
+    assert_eq!(remote_head(&repo, "feature"), "", "the remote did not move");
+
+    // Review it without a terminal, commit the record, push.
+    let root = repo.root.to_str().unwrap().to_owned();
+    let out = repo.migguard(
+        &[
+            "review".as_ref(),
+            "--yes".as_ref(),
+            "--note".as_ref(),
+            "column unused since 2.3".as_ref(),
+            "--path".as_ref(),
+            root.as_ref(),
+            REMOVE.as_ref(),
+        ],
+        Some(0),
+    );
+    assert!(
+        String::from_utf8_lossy(&out.stdout).contains("Recorded 1 review"),
+        "{}",
+        describe(&out)
+    );
+    let record = std::fs::read_to_string(repo.root.join("migguard-reviews.toml")).unwrap();
+    assert!(
+        record.contains(REMOVE)
+            && record.contains("remove-field")
+            && record.contains("column unused since 2.3"),
+        "{record}"
+    );
+    repo.git(&["add", "migguard-reviews.toml"]);
+    repo.git(&["commit", "--no-verify", "-q", "-m", "review"]);
+    let out = repo.git_status(&["push", "-q", "-u", "origin", "feature"]);
+    assert!(out.status.success(), "{}", describe(&out));
+    assert_eq!(
+        remote_head(&repo, "feature"),
+        repo.git_stdout(&["rev-parse", "HEAD"]).trim()
+    );
+
+    // Editing the reviewed file voids the review.
+    let edited = fixture(REMOVE).replace("# Generated by", "# Edited.\n# Generated by");
+    commit_file(&repo, REMOVE, &edited, "edit the reviewed migration");
+    let out = repo.git_status(&["push", "-q", "origin", "feature"]);
+    assert!(
+        !out.status.success(),
+        "a changed file needs a new review: {}",
+        describe(&out)
+    );
+    assert!(stderr(&out).contains("error[MG401]"));
+}
+
+#[test]
+fn tags_deletions_and_branches_without_migrations_are_silent() {
+    let repo = pushed_project();
+    repo.git(&["checkout", "-q", "-b", "docs"]);
+    commit_file(&repo, "README.md", "docs\n", "docs only");
+    let out = repo.git_status(&["push", "-q", "-u", "origin", "docs"]);
+    assert!(out.status.success(), "{}", describe(&out));
+    assert_eq!(
+        stderr(&out),
+        "",
+        "nothing to say about a branch without migrations"
+    );
+
+    repo.git(&["tag", "v1"]);
+    let out = repo.git_status(&["push", "-q", "origin", "v1"]);
+    assert!(
+        out.status.success() && stderr(&out).is_empty(),
+        "{}",
+        describe(&out)
+    );
+
+    // A tag on an unreviewed destructive commit is not a branch push either.
+    commit_file(&repo, REMOVE, &fixture(REMOVE), "remove legacy_code");
+    repo.git(&["tag", "v2"]);
+    let out = repo.git_status(&["push", "-q", "origin", "v2"]);
+    assert!(out.status.success(), "{}", describe(&out));
+
+    let out = repo.git_status(&["push", "-q", "origin", "--delete", "docs"]);
+    assert!(
+        out.status.success() && stderr(&out).is_empty(),
+        "{}",
+        describe(&out)
+    );
+    assert_eq!(remote_head(&repo, "docs"), "");
+}
+
+#[test]
+fn removing_what_the_same_push_added_is_not_flagged() {
+    let repo = pushed_project();
+    repo.git(&["checkout", "-q", "-b", "experiment"]);
+    let add = "from django.db import migrations, models\n\n\nclass Migration(migrations.Migration):\n\n    dependencies = [\n        ('store', '0001_initial'),\n    ]\n\n    operations = [\n        migrations.AddField(\n            model_name='product',\n            name='scratch',\n            field=models.IntegerField(null=True),\n        ),\n    ]\n";
+    let remove = "from django.db import migrations\n\n\nclass Migration(migrations.Migration):\n\n    dependencies = [\n        ('store', '0002_product_scratch'),\n    ]\n\n    operations = [\n        migrations.RemoveField(\n            model_name='product',\n            name='scratch',\n        ),\n    ]\n";
+    commit_file(
+        &repo,
+        "store/migrations/0002_product_scratch.py",
+        add,
+        "add scratch",
+    );
+    commit_file(
+        &repo,
+        "store/migrations/0003_remove_product_scratch.py",
+        remove,
+        "remove scratch",
+    );
+    let out = repo.git_status(&["push", "-q", "-u", "origin", "experiment"]);
+    assert!(out.status.success(), "{}", describe(&out));
+    assert!(!stderr(&out).contains("MG401"), "{}", describe(&out));
+}
+
+#[test]
+fn a_branch_behind_upstream_in_the_same_app_is_warned() {
+    let repo = pushed_project();
+    repo.git(&["checkout", "-q", "-b", "late"]);
+    let ours = "from django.db import migrations, models\n\n\nclass Migration(migrations.Migration):\n\n    dependencies = [\n        ('store', '0001_initial'),\n    ]\n\n    operations = [\n        migrations.AddField(\n            model_name='product',\n            name='colour',\n            field=models.CharField(max_length=20, null=True),\n        ),\n    ]\n";
+    commit_file(
+        &repo,
+        "store/migrations/0002_product_colour.py",
+        ours,
+        "colour",
+    );
+    // Meanwhile main gains its own 0002 in the same app.
+    repo.git(&["checkout", "-q", "main"]);
+    commit_file(
+        &repo,
+        "store/migrations/0002_product_size.py",
+        &ours.replace("colour", "size"),
+        "size",
+    );
+    let out = repo.git_status(&["push", "-q", "origin", "main"]);
+    assert!(out.status.success(), "{}", describe(&out));
+    repo.git(&["checkout", "-q", "late"]);
+    let out = repo.git_status(&["push", "-q", "-u", "origin", "late"]);
+    assert!(
+        out.status.success(),
+        "a warning does not block: {}",
+        describe(&out)
+    );
+    let err = stderr(&out);
+    assert!(err.contains("MG305 upstream-migration-conflict"), "{err}");
+    assert!(err.contains("0002_product_size"), "{err}");
+}
