@@ -1,0 +1,896 @@
+//! `migguard sync` and per-branch snapshots, end to end: real git (with the
+//! hooks installed), real Django migrating real databases (SQLite files, the
+//! PostgreSQL server on 127.0.0.1:5432, the MariaDB server on
+//! 127.0.0.1:3306, each test with its own database, dropped by a guard).
+//!
+//! The project is the `conflict_merged` fixture made by Django: `main` has
+//! `orders` 0001-0002 (shipping address) and `inventory` 0001; the
+//! `feature` branch adds `orders.0003_order_shipping_country` and
+//! `inventory.0002_a_item_sku`, both written by `makemigrations`.
+
+#![allow(clippy::print_stderr)]
+
+use std::collections::BTreeSet;
+use std::path::Path;
+use std::process::{Command, Output};
+use std::sync::atomic::{AtomicUsize, Ordering};
+
+use crate::support::git::{describe, GitRepo};
+use crate::support::{fixture_project, python};
+
+type Key = (String, String);
+
+const PROJECT_APPS: [&str; 2] = ["orders", "inventory"];
+const MAIN: [(&str, &str); 3] = [
+    ("inventory", "0001_initial"),
+    ("orders", "0001_initial"),
+    ("orders", "0002_add_shipping_address_to_order"),
+];
+const FEATURE_FILES: [&str; 2] = [
+    "orders/migrations/0003_order_shipping_country.py",
+    "inventory/migrations/0002_a_item_sku.py",
+];
+
+/// Migrations of the fixture that `main` does not have.
+fn later(rel: &str) -> bool {
+    [
+        "orders/migrations/0002_add_billing_address_to_order.py",
+        "orders/migrations/0003_order_shipping_country.py",
+        "orders/migrations/0004_merge_20240101_1200.py",
+        "inventory/migrations/0002_a_item_sku.py",
+        "inventory/migrations/0002_b_item_weight.py",
+        "inventory/migrations/0003_merge_0002_a_item_sku_0002_b_item_weight.py",
+    ]
+    .contains(&rel)
+}
+
+fn copy_tree(repo: &GitRepo, from: &Path, rel: &str) {
+    for entry in std::fs::read_dir(from.join(rel)).unwrap() {
+        let entry = entry.unwrap();
+        let name = entry.file_name().to_string_lossy().into_owned();
+        let child = if rel.is_empty() {
+            name.clone()
+        } else {
+            format!("{rel}/{name}")
+        };
+        if name == "__pycache__" || name.ends_with(".sqlite3") || later(&child) {
+            continue;
+        }
+        if entry.path().is_dir() {
+            copy_tree(repo, from, &child);
+        } else {
+            repo.write(&child, &std::fs::read_to_string(entry.path()).unwrap());
+        }
+    }
+}
+
+/// Model lines of the fixture that `main`'s migrations do not create, per
+/// `models.py`, and whether `feature`'s do.
+const LATER_FIELDS: [(&str, &str, bool); 4] = [
+    (
+        "inventory/models.py",
+        "    sku = models.CharField(max_length=32, default=\"\")\n",
+        true,
+    ),
+    (
+        "inventory/models.py",
+        "    weight = models.DecimalField(max_digits=8, decimal_places=3, null=True)\n",
+        false,
+    ),
+    (
+        "orders/models.py",
+        "    shipping_country = models.CharField(max_length=2, default=\"GB\")\n",
+        true,
+    ),
+    (
+        "orders/models.py",
+        "    billing_address = models.TextField(blank=True, default=\"\")\n",
+        false,
+    ),
+];
+
+/// Write the fixture's `models.py` files as `main` (`feature == false`) or
+/// `feature` has them: in step with the branch's migrations, as the
+/// pre-commit hook wants.
+fn write_models(repo: &GitRepo, feature: bool) {
+    for rel in ["inventory/models.py", "orders/models.py"] {
+        let mut text = fixture(rel);
+        for (file, line, on_feature) in LATER_FIELDS {
+            if file == rel && !(feature && on_feature) {
+                assert!(text.contains(line), "{rel} has {line:?}");
+                text = text.replace(line, "");
+            }
+        }
+        repo.write(rel, &text);
+    }
+}
+
+fn fixture(rel: &str) -> String {
+    std::fs::read_to_string(fixture_project("conflict_merged").join(rel)).unwrap()
+}
+
+/// Which database the committed settings use.
+enum Db<'a> {
+    Sqlite,
+    Postgres(&'a str),
+    Mysql(&'a str),
+}
+
+fn settings_for(db: &Db<'_>) -> String {
+    let base = fixture("config/settings.py");
+    let databases = match db {
+        Db::Sqlite => return base,
+        Db::Postgres(name) => format!(
+            "DATABASES = {{\n    \"default\": {{\n        \"ENGINE\": \"django.db.backends.postgresql\",\n        \
+             \"NAME\": \"{name}\",\n        \"USER\": \"postgres\",\n        \"HOST\": \"127.0.0.1\",\n        \
+             \"PORT\": \"5432\",\n    }}\n}}\n"
+        ),
+        Db::Mysql(name) => format!(
+            "DATABASES = {{\n    \"default\": {{\n        \"ENGINE\": \"django.db.backends.mysql\",\n        \
+             \"NAME\": \"{name}\",\n        \"USER\": \"root\",\n        \"PASSWORD\": \"\",\n        \
+             \"HOST\": \"127.0.0.1\",\n        \"PORT\": \"3306\",\n    }}\n}}\n"
+        ),
+    };
+    let start = base
+        .find("DATABASES = {")
+        .expect("DATABASES in the fixture");
+    let end = start + base[start..].find("\n}\n").expect("end of DATABASES") + 3;
+    let prelude = match db {
+        Db::Mysql(_) => "import pymysql\n\npymysql.install_as_MySQLdb()\n\n",
+        _ => "",
+    };
+    format!("{prelude}{}{databases}{}", &base[..start], &base[end..])
+}
+
+/// A repository with the hooks installed and `main` committed.
+fn project(db: &Db<'_>, snapshots: bool) -> GitRepo {
+    let repo = GitRepo::new();
+    repo.install();
+    copy_tree(&repo, &fixture_project("conflict_merged"), "");
+    write_models(&repo, false);
+    repo.write("config/settings.py", &settings_for(db));
+    repo.write(".gitignore", "db.sqlite3\n__pycache__/\n");
+    if snapshots {
+        repo.write(
+            "pyproject.toml",
+            "[tool.migguard]\nsnapshots = true\npython = \"python3\"\n",
+        );
+    }
+    repo.git(&["add", "-A"]);
+    repo.git(&["commit", "-q", "-m", "main"]);
+    repo
+}
+
+/// `feature`: the two Django-made migrations, committed (left checked out).
+fn add_feature(repo: &GitRepo) {
+    checkout(repo, &["-b", "feature"]);
+    for rel in FEATURE_FILES {
+        repo.write(rel, &fixture(rel));
+    }
+    write_models(repo, true);
+    repo.git(&["add", "-A"]);
+    repo.git(&["commit", "-q", "-m", "feature"]);
+}
+
+/// `git checkout -b feature` one commit behind main, so that entering it
+/// moves HEAD (the hook skips checkouts that do not, such as a plain
+/// `checkout -b`); its output.
+fn branch_off(repo: &GitRepo) -> Output {
+    repo.commit_file("README.md", "shop\n", "docs");
+    checkout(repo, &["-b", "feature", "HEAD~1"])
+}
+
+/// `git checkout ARGS` (the installed post-checkout hook fires); its output.
+fn checkout(repo: &GitRepo, args: &[&str]) -> Output {
+    let mut all = vec!["checkout", "-q"];
+    all.extend_from_slice(args);
+    let out = repo.git(&all);
+    eprintln!(
+        "git checkout {}: {}",
+        args.join(" "),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    out
+}
+
+fn manage_cmd(repo: &GitRepo, args: &[&str]) -> Command {
+    let mut cmd = repo.command(python());
+    cmd.arg("manage.py")
+        .args(args)
+        .env_remove("DATABASE_URL")
+        .env("PYTHONDONTWRITEBYTECODE", "1");
+    cmd
+}
+
+/// `python3 manage.py ARGS`, which must succeed; its standard output.
+fn manage(repo: &GitRepo, args: &[&str]) -> String {
+    let out = manage_cmd(repo, args).output().expect("run python3");
+    assert!(
+        out.status.success(),
+        "manage.py {args:?}: {}",
+        describe(&out)
+    );
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+/// Run SQL through Django's connection (works on every backend).
+fn sql(repo: &GitRepo, statements: &[&str]) {
+    let code = format!(
+        "from django.db import connection\nwith connection.cursor() as c:\n{}",
+        statements
+            .iter()
+            .map(|s| format!("    c.execute({s:?})\n"))
+            .collect::<String>()
+    );
+    manage(repo, &["shell", "-v", "0", "-c", &code]);
+}
+
+/// Every row of every table, sorted, through Django's connection.
+fn dump(repo: &GitRepo) -> String {
+    let code = "from django.db import connection\n\
+                with connection.cursor() as c:\n\
+                \x20   for t in sorted(connection.introspection.table_names()):\n\
+                \x20       c.execute('SELECT * FROM ' + connection.ops.quote_name(t))\n\
+                \x20       cols = [d[0] for d in c.description]\n\
+                \x20       print(t, cols)\n\
+                \x20       for r in sorted(repr(x) for x in c.fetchall()):\n\
+                \x20           print('  ', r)\n";
+    manage(repo, &["shell", "-v", "0", "-c", code])
+}
+
+/// `django_migrations` as the database has it.
+fn db_rows(repo: &GitRepo) -> BTreeSet<Key> {
+    let code = "from django.db import connection\n\
+                with connection.cursor() as c:\n\
+                \x20   c.execute('SELECT app, name FROM django_migrations')\n\
+                \x20   for a, n in c.fetchall():\n\
+                \x20       print('ROW', a, n)\n";
+    manage(repo, &["shell", "-v", "0", "-c", code])
+        .lines()
+        .filter_map(|l| {
+            let (a, n) = l.strip_prefix("ROW ")?.split_once(' ')?;
+            Some((a.to_owned(), n.to_owned()))
+        })
+        .collect()
+}
+
+fn project_rows(repo: &GitRepo) -> BTreeSet<Key> {
+    db_rows(repo)
+        .into_iter()
+        .filter(|(a, _)| PROJECT_APPS.contains(&a.as_str()))
+        .collect()
+}
+
+/// Django's own view: the `[X]` lines of `showmigrations --list`.
+fn showmigrations(repo: &GitRepo) -> BTreeSet<Key> {
+    let mut app = String::new();
+    let mut out = BTreeSet::new();
+    for line in manage(repo, &["showmigrations", "--list"]).lines() {
+        if !line.starts_with(' ') && !line.trim().is_empty() {
+            app = line.trim().to_owned();
+        } else if let Some(rest) = line.trim_start().strip_prefix("[X] ") {
+            out.insert((
+                app.clone(),
+                rest.split_whitespace().next().unwrap().to_owned(),
+            ));
+        }
+    }
+    out
+}
+
+fn keys(list: &[(&str, &str)]) -> BTreeSet<Key> {
+    list.iter()
+        .map(|(a, n)| ((*a).to_owned(), (*n).to_owned()))
+        .collect()
+}
+
+fn main_keys() -> BTreeSet<Key> {
+    keys(&MAIN)
+}
+
+fn feature_keys() -> BTreeSet<Key> {
+    let mut all = main_keys();
+    all.extend(keys(&[
+        ("orders", "0003_order_shipping_country"),
+        ("inventory", "0002_a_item_sku"),
+    ]));
+    all
+}
+
+/// The database is exactly what the checked-out branch expects: Django
+/// shows every row of `django_migrations` as `[X]` (no row for a file it
+/// does not have), `migrate --check` has nothing to do, and the project's
+/// rows are `expected`.
+fn assert_synced(repo: &GitRepo, expected: &BTreeSet<Key>) {
+    assert_eq!(&project_rows(repo), expected);
+    assert_eq!(
+        db_rows(repo),
+        showmigrations(repo),
+        "django_migrations has rows Django does not know"
+    );
+    let check = manage_cmd(repo, &["migrate", "--check"]).output().unwrap();
+    assert!(
+        check.status.success(),
+        "migrate --check: {}",
+        describe(&check)
+    );
+}
+
+fn sync(repo: &GitRepo, args: &[&str], code: i32) -> Output {
+    let mut all: Vec<&std::ffi::OsStr> = vec!["sync".as_ref()];
+    all.extend(args.iter().map(std::ffi::OsStr::new));
+    let out = repo.migguard(&all, None);
+    eprintln!("migguard sync {args:?}: {}", describe(&out));
+    assert_eq!(out.status.code(), Some(code), "{}", describe(&out));
+    out
+}
+
+fn text(out: &Output) -> String {
+    format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    )
+}
+
+/// No temporary worktree is left registered.
+fn assert_no_worktrees(repo: &GitRepo) {
+    let list = repo.git_stdout(&["worktree", "list", "--porcelain"]);
+    assert_eq!(
+        list.lines().filter(|l| l.starts_with("worktree ")).count(),
+        1,
+        "{list}"
+    );
+}
+
+/// main migrated, feature migrated on top, back on main (hook fired).
+fn feature_applied_then_main(db: &Db<'_>) -> GitRepo {
+    let repo = project(db, false);
+    manage(&repo, &["migrate", "--noinput"]);
+    sql(
+        &repo,
+        &["INSERT INTO orders_order (number, shipping_address) VALUES ('A-1', 'Elm St')"],
+    );
+    add_feature(&repo);
+    manage(&repo, &["migrate", "--noinput"]);
+    assert_eq!(project_rows(&repo), feature_keys());
+    checkout(&repo, &["main"]);
+    repo
+}
+
+fn round_trip(db: &Db<'_>) {
+    let repo = feature_applied_then_main(db);
+
+    // --plan: every step, nothing changed.
+    let before = db_rows(&repo);
+    let dump_before = dump(&repo);
+    let out = sync(&repo, &["--plan"], 0);
+    let plan = String::from_utf8_lossy(&out.stdout).into_owned();
+    for expected in [
+        "orders.0003_order_shipping_country",
+        "inventory.0002_a_item_sku",
+        "git worktree add --detach",
+        "manage.py migrate inventory 0001_initial --noinput",
+        "manage.py migrate orders 0002_add_shipping_address_to_order --noinput",
+        "git worktree remove --force",
+        "Nothing was changed",
+    ] {
+        assert!(plan.contains(expected), "{expected:?} in\n{plan}");
+    }
+    assert_eq!(db_rows(&repo), before, "--plan changed django_migrations");
+    assert_eq!(dump(&repo), dump_before, "--plan changed the data");
+    assert_no_worktrees(&repo);
+
+    // sync on main: the feature's migrations are unapplied with their files.
+    let out = sync(&repo, &[], 0);
+    let said = text(&out);
+    assert!(
+        said.contains("Unapplying"),
+        "Django's output is shown: {said}"
+    );
+    assert!(said.contains("Done: the database matches"), "{said}");
+    assert_synced(&repo, &main_keys());
+    assert_no_worktrees(&repo);
+    assert!(dump(&repo).contains("Elm St"), "the rows of main stay");
+
+    // And back: feature's state.
+    checkout(&repo, &["feature"]);
+    sync(&repo, &[], 0);
+    assert_synced(&repo, &feature_keys());
+
+    // Nothing to do a second time.
+    let out = sync(&repo, &[], 0);
+    assert!(text(&out).contains("nothing to do"), "{}", text(&out));
+    assert_no_worktrees(&repo);
+}
+
+#[test]
+fn sync_sqlite_round_trip_and_plan() {
+    round_trip(&Db::Sqlite);
+}
+
+#[test]
+fn sync_postgres_round_trip_and_plan() {
+    let db = PgDb::create();
+    round_trip(&Db::Postgres(&db.name));
+    // The backups sync took are template copies on the server.
+    assert!(db.snapshot_count() >= 1);
+}
+
+#[test]
+fn sync_mariadb_needs_no_backup_flag() {
+    let db = MyDb::create();
+    let repo = feature_applied_then_main(&Db::Mysql(&db.name));
+    let before = db_rows(&repo);
+    let out = sync(&repo, &[], 1);
+    let said = text(&out);
+    assert!(said.contains("no automatic backup"), "{said}");
+    assert!(said.contains("mysqldump"), "{said}");
+    assert_eq!(db_rows(&repo), before, "nothing ran");
+    sync(&repo, &["--no-backup"], 0);
+    assert_synced(&repo, &main_keys());
+}
+
+#[test]
+fn an_irreversible_migration_stops_sync_before_anything_runs() {
+    let repo = project(&Db::Sqlite, false);
+    manage(&repo, &["migrate", "--noinput"]);
+    checkout(&repo, &["-b", "backfill"]);
+    repo.write(
+        "orders/migrations/0003_backfill.py",
+        "from django.db import migrations\n\n\n\
+         def forwards(apps, schema_editor):\n    pass\n\n\n\
+         class Migration(migrations.Migration):\n\n    \
+         dependencies = [\n        (\"orders\", \"0002_add_shipping_address_to_order\"),\n    ]\n\n    \
+         operations = [\n        migrations.RunPython(forwards),\n    ]\n",
+    );
+    repo.git(&["add", "-A"]);
+    repo.git(&["commit", "-q", "-m", "backfill"]);
+    manage(&repo, &["migrate", "--noinput"]);
+    checkout(&repo, &["main"]);
+    let db_file = repo.root.join("db.sqlite3");
+    let bytes = std::fs::read(&db_file).unwrap();
+
+    let out = sync(&repo, &[], 1);
+    let said = text(&out);
+    assert!(said.contains("cannot be reversed"), "{said}");
+    assert!(said.contains("orders.0003_backfill"), "{said}");
+    assert!(said.contains("RunPython(forwards)"), "{said}");
+    assert!(said.contains("snapshot"), "the way out is named: {said}");
+    assert_eq!(
+        std::fs::read(&db_file).unwrap(),
+        bytes,
+        "the database is untouched"
+    );
+    assert_no_worktrees(&repo);
+    let list = repo.migguard(&["snapshot".as_ref(), "list".as_ref()], Some(0));
+    assert!(
+        String::from_utf8_lossy(&list.stdout).contains("No snapshots"),
+        "no backup either: {}",
+        describe(&list)
+    );
+    // --plan says the same, and also changes nothing.
+    let out = sync(&repo, &["--plan"], 1);
+    assert!(text(&out).contains("cannot be reversed"));
+    assert_eq!(std::fs::read(&db_file).unwrap(), bytes);
+}
+
+#[test]
+fn a_failing_step_stops_keeps_the_backup_and_says_how_to_restore() {
+    let repo = project(&Db::Sqlite, false);
+    manage(&repo, &["migrate", "--noinput"]);
+    sql(
+        &repo,
+        &["INSERT INTO inventory_item (name) VALUES ('bolt')"],
+    );
+    checkout(&repo, &["-b", "broken"]);
+    repo.write(
+        "orders/migrations/0003_broken.py",
+        "from django.db import migrations\n\n\n\
+         class Migration(migrations.Migration):\n\n    \
+         dependencies = [\n        (\"orders\", \"0002_add_shipping_address_to_order\"),\n    ]\n\n    \
+         operations = [\n        migrations.RunSQL(\"CREATE TABLE extra_t (id integer)\", \
+         reverse_sql=\"DROP TABLE no_such_table\"),\n    ]\n",
+    );
+    repo.git(&["add", "-A"]);
+    repo.git(&["commit", "-q", "-m", "broken"]);
+    manage(&repo, &["migrate", "--noinput"]);
+    checkout(&repo, &["main"]);
+    let before = dump(&repo);
+
+    let out = sync(&repo, &[], 1);
+    let said = text(&out);
+    assert!(said.contains("failed"), "{said}");
+    assert!(
+        said.contains("no_such_table"),
+        "Django's error is shown: {said}"
+    );
+    assert_no_worktrees(&repo);
+    let restore = said
+        .lines()
+        .find_map(|l| l.split("run: ").nth(1))
+        .unwrap_or_else(|| panic!("a restore command in {said}"))
+        .trim()
+        .to_owned();
+    assert!(
+        restore.starts_with("migguard snapshot restore sync-backup-"),
+        "{restore}"
+    );
+    let words: Vec<&std::ffi::OsStr> = restore
+        .split_whitespace()
+        .skip(1)
+        .map(std::ffi::OsStr::new)
+        .collect();
+    repo.migguard(&words, Some(0));
+    assert_eq!(dump(&repo), before, "the backup puts everything back");
+}
+
+#[test]
+fn sync_to_a_revision_migrates_in_a_worktree_of_it() {
+    let repo = project(&Db::Sqlite, false);
+    manage(&repo, &["migrate", "--noinput"]);
+    add_feature(&repo);
+    checkout(&repo, &["main"]);
+    let out = sync(&repo, &["--to", "feature"], 0);
+    assert!(
+        text(&out).contains("git worktree add --detach"),
+        "{}",
+        text(&out)
+    );
+    assert_eq!(project_rows(&repo), feature_keys());
+    assert_no_worktrees(&repo);
+    sync(&repo, &[], 0);
+    assert_synced(&repo, &main_keys());
+}
+
+#[test]
+fn a_deleted_branch_is_unapplied_from_the_store() {
+    let repo = feature_applied_then_main(&Db::Sqlite);
+    repo.git(&["branch", "-q", "-D", "feature"]);
+    // Forget the commits for good: only migguard's store can have the files.
+    repo.git(&[
+        "reflog",
+        "expire",
+        "--expire=now",
+        "--expire-unreachable=now",
+        "--all",
+    ]);
+    repo.git(&["gc", "-q", "--prune=now"]);
+    let index = repo.root.join(".git/migguard/applied/index.json");
+    let recorded = std::fs::read_to_string(&index).unwrap_or_default();
+    let stored = recorded.contains("orders.0003_order_shipping_country")
+        && recorded.contains("inventory.0002_a_item_sku");
+    if stored {
+        let out = sync(&repo, &[], 0);
+        assert!(text(&out).contains("migguard's store"), "{}", text(&out));
+        assert_synced(&repo, &main_keys());
+        assert_no_worktrees(&repo);
+    } else {
+        eprintln!(
+            "the post-checkout hook recorded nothing in {}",
+            index.display()
+        );
+        let before = db_rows(&repo);
+        let out = sync(&repo, &[], 1);
+        let said = text(&out);
+        assert!(said.contains("cannot unapply"), "{said}");
+        assert!(said.contains("store"), "{said}");
+        assert_eq!(db_rows(&repo), before);
+    }
+}
+
+#[test]
+fn a_deleted_branch_is_unapplied_from_a_hand_filled_store() {
+    // The store as the hook fills it, written here through git itself, so
+    // this path is tested whatever the hook records.
+    let repo = feature_applied_then_main(&Db::Sqlite);
+    let store = repo.root.join(".git/migguard/applied");
+    let mut index = serde_json::Map::new();
+    for rel in FEATURE_FILES {
+        let (app, rest) = rel.split_once("/migrations/").unwrap();
+        let name = rest.trim_end_matches(".py");
+        let blob = repo.git_stdout(&["rev-parse", &format!("feature:{rel}")]);
+        let object = store.join("objects").join(&blob[..2]).join(&blob[2..]);
+        std::fs::create_dir_all(object.parent().unwrap()).unwrap();
+        std::fs::write(&object, fixture(rel)).unwrap();
+        let key = format!("{app}.{name}");
+        if !index.contains_key(&key) {
+            index.insert(
+                key,
+                serde_json::json!({"blob": blob, "path": rel, "seen": "2025-01-01T00:00:00Z"}),
+            );
+        }
+    }
+    let existing = std::fs::read_to_string(store.join("index.json")).unwrap_or_default();
+    if let Ok(serde_json::Value::Object(old)) = serde_json::from_str(&existing) {
+        for (k, v) in old {
+            index.entry(k).or_insert(v);
+        }
+    }
+    std::fs::write(
+        store.join("index.json"),
+        serde_json::to_string_pretty(&serde_json::Value::Object(index)).unwrap(),
+    )
+    .unwrap();
+    repo.git(&["branch", "-q", "-D", "feature"]);
+    repo.git(&[
+        "reflog",
+        "expire",
+        "--expire=now",
+        "--expire-unreachable=now",
+        "--all",
+    ]);
+    repo.git(&["gc", "-q", "--prune=now"]);
+
+    let plan = sync(&repo, &["--plan"], 0);
+    assert!(text(&plan).contains("git cat-file blob"), "{}", text(&plan));
+    let out = sync(&repo, &[], 0);
+    assert!(text(&out).contains("migguard's store"), "{}", text(&out));
+    assert_synced(&repo, &main_keys());
+    assert_no_worktrees(&repo);
+}
+
+/// main → feature → main with snapshots on: every row as it was.
+fn snapshot_round_trip(db: &Db<'_>) {
+    let repo = project(db, true);
+    manage(&repo, &["migrate", "--noinput"]);
+    sql(
+        &repo,
+        &[
+            "INSERT INTO orders_order (number, shipping_address) VALUES ('A-1', 'Elm St')",
+            "INSERT INTO orders_order (number, shipping_address) VALUES ('A-2', '')",
+            "INSERT INTO inventory_item (name) VALUES ('bolt')",
+        ],
+    );
+    let on_main = dump(&repo);
+    branch_off(&repo);
+    for rel in FEATURE_FILES {
+        repo.write(rel, &fixture(rel));
+    }
+    write_models(&repo, true);
+    repo.git(&["add", "-A"]);
+    repo.git(&["commit", "-q", "-m", "feature"]);
+    manage(&repo, &["migrate", "--noinput"]);
+    sql(
+        &repo,
+        &[
+            "UPDATE orders_order SET shipping_country = 'FR'",
+            "DELETE FROM inventory_item",
+            "INSERT INTO inventory_item (name, sku) VALUES ('nut', 'N-1')",
+        ],
+    );
+    let on_feature = dump(&repo);
+    assert_ne!(on_main, on_feature);
+
+    let out = checkout(&repo, &["main"]);
+    let said = String::from_utf8_lossy(&out.stderr).into_owned();
+    assert!(said.contains("restored the database of `main`"), "{said}");
+    assert_eq!(dump(&repo), on_main, "main's rows, exactly");
+    assert_synced(&repo, &main_keys());
+
+    // And feature's state comes back with feature.
+    checkout(&repo, &["feature"]);
+    assert_eq!(dump(&repo), on_feature, "feature's rows, exactly");
+
+    let list = repo.migguard(&["snapshot".as_ref(), "list".as_ref()], Some(0));
+    let listed = String::from_utf8_lossy(&list.stdout).into_owned();
+    assert!(
+        listed.contains("main") && listed.contains("feature"),
+        "{listed}"
+    );
+}
+
+/// `git checkout -b` does not move HEAD, but it leaves a branch: the state
+/// of the branch left is saved then, so that coming back restores it.
+#[test]
+fn a_new_branch_at_the_same_commit_saves_the_branch_left() {
+    let repo = project(&Db::Sqlite, true);
+    manage(&repo, &["migrate", "--noinput"]);
+    sql(
+        &repo,
+        &["INSERT INTO inventory_item (name) VALUES ('bolt')"],
+    );
+    let on_main = dump(&repo);
+    let out = checkout(&repo, &["-b", "feature"]);
+    let said = String::from_utf8_lossy(&out.stderr).into_owned();
+    assert!(
+        said.contains("saved the database as snapshot `main`"),
+        "{said}"
+    );
+
+    sql(&repo, &["DELETE FROM inventory_item"]);
+    assert_ne!(dump(&repo), on_main);
+    let out = checkout(&repo, &["main"]);
+    let said = String::from_utf8_lossy(&out.stderr).into_owned();
+    assert!(said.contains("restored the database of `main`"), "{said}");
+    assert_eq!(dump(&repo), on_main, "main's rows, exactly");
+}
+
+#[test]
+fn snapshots_sqlite_round_trip_keeps_every_row() {
+    snapshot_round_trip(&Db::Sqlite);
+}
+
+#[test]
+fn snapshots_postgres_round_trip_keeps_every_row() {
+    let db = PgDb::create();
+    snapshot_round_trip(&Db::Postgres(&db.name));
+}
+
+#[test]
+fn snapshots_postgres_in_use_is_one_line_and_changes_nothing() {
+    let db = PgDb::create();
+    let repo = project(&Db::Postgres(&db.name), true);
+    manage(&repo, &["migrate", "--noinput"]);
+    sql(
+        &repo,
+        &["INSERT INTO inventory_item (name) VALUES ('bolt')"],
+    );
+    let before = dump(&repo);
+    // Another session on the database: PostgreSQL refuses to copy it.
+    let mut holder = Command::new("psql")
+        .args(["-h", "127.0.0.1", "-U", "postgres", "-d", &db.name, "-q"])
+        .env("PGAPPNAME", "mg_test_holder")
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::null())
+        .spawn()
+        .expect("psql");
+    {
+        use std::io::Write;
+        let stdin = holder.stdin.as_mut().unwrap();
+        writeln!(stdin, "SELECT 1;").unwrap();
+        stdin.flush().unwrap();
+    }
+    std::thread::sleep(std::time::Duration::from_millis(500));
+    let out = branch_off(&repo);
+    drop(holder.stdin.take());
+    let _ = holder.wait();
+    let said = String::from_utf8_lossy(&out.stderr).into_owned();
+    let lines: Vec<&str> = said.lines().filter(|l| l.contains("snapshots:")).collect();
+    assert_eq!(lines.len(), 1, "{said}");
+    assert!(
+        lines[0].contains("in use") && lines[0].contains("mg_test_holder"),
+        "{said}"
+    );
+    assert_eq!(dump(&repo), before);
+    assert_eq!(db.snapshot_count(), 0);
+}
+
+#[test]
+fn snapshots_mariadb_are_unsupported_in_one_line() {
+    let db = MyDb::create();
+    let repo = project(&Db::Mysql(&db.name), true);
+    manage(&repo, &["migrate", "--noinput"]);
+    let out = branch_off(&repo);
+    let said = String::from_utf8_lossy(&out.stderr).into_owned();
+    let lines: Vec<&str> = said.lines().filter(|l| l.contains("snapshots:")).collect();
+    assert_eq!(lines.len(), 1, "{said}");
+    assert!(lines[0].contains("not supported"), "{said}");
+}
+
+#[test]
+fn snapshot_commands_save_list_restore_drop() {
+    let repo = project(&Db::Sqlite, false);
+    manage(&repo, &["migrate", "--noinput"]);
+    sql(
+        &repo,
+        &["INSERT INTO inventory_item (name) VALUES ('bolt')"],
+    );
+    let before = dump(&repo);
+    let snap = |args: &[&str], code: i32| {
+        let mut all: Vec<&std::ffi::OsStr> = vec!["snapshot".as_ref()];
+        all.extend(args.iter().map(std::ffi::OsStr::new));
+        let out = repo.migguard(&all, None);
+        assert_eq!(out.status.code(), Some(code), "{}", describe(&out));
+        text(&out)
+    };
+    assert!(snap(&["save"], 0).contains("as snapshot `main`"));
+    sql(&repo, &["DELETE FROM inventory_item"]);
+    assert!(snap(&["list"], 0).contains("* main"));
+    let said = snap(&["restore", "main"], 0);
+    assert!(said.contains("before-restore-"), "{said}");
+    assert_eq!(dump(&repo), before);
+    assert!(snap(&["restore", "nope"], 1).contains("no snapshot `nope`"));
+    snap(&["drop", "main"], 0);
+    assert!(snap(&["drop", "main"], 1).contains("no snapshot"));
+}
+
+// ---- database guards -------------------------------------------------------
+
+fn unique_name() -> String {
+    static COUNTER: AtomicUsize = AtomicUsize::new(0);
+    format!(
+        "mg_sync_{}_{}",
+        std::process::id(),
+        COUNTER.fetch_add(1, Ordering::SeqCst)
+    )
+}
+
+fn psql(sql: &str) -> String {
+    let out = Command::new("psql")
+        .args([
+            "-h",
+            "127.0.0.1",
+            "-U",
+            "postgres",
+            "-d",
+            "postgres",
+            "-v",
+            "ON_ERROR_STOP=1",
+            "-Atc",
+            sql,
+        ])
+        .output()
+        .expect("run psql");
+    assert!(out.status.success(), "psql {sql}: {}", describe(&out));
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+/// A PostgreSQL database, dropped with its snapshots on drop.
+struct PgDb {
+    name: String,
+}
+
+impl PgDb {
+    fn create() -> PgDb {
+        let name = unique_name();
+        psql(&format!("CREATE DATABASE \"{name}\""));
+        PgDb { name }
+    }
+
+    /// The databases migguard made beside it (snapshots, backups).
+    fn snapshot_count(&self) -> usize {
+        psql(&format!(
+            "SELECT count(*) FROM pg_database WHERE starts_with(datname, '{}__mg_')",
+            self.name
+        ))
+        .trim()
+        .parse()
+        .unwrap()
+    }
+}
+
+impl Drop for PgDb {
+    fn drop(&mut self) {
+        let names = psql(&format!(
+            "SELECT datname FROM pg_database WHERE datname = '{0}' OR starts_with(datname, '{0}__')",
+            self.name
+        ));
+        for name in names.lines().filter(|l| !l.is_empty()) {
+            let _ = Command::new("psql")
+                .args(["-h", "127.0.0.1", "-U", "postgres", "-d", "postgres", "-qc"])
+                .arg(format!("DROP DATABASE IF EXISTS \"{name}\" WITH (FORCE)"))
+                .output();
+        }
+    }
+}
+
+/// A MariaDB database, dropped on drop.
+struct MyDb {
+    name: String,
+}
+
+fn mysql(sql: &str) {
+    let out = Command::new("mysql")
+        .args(["-h", "127.0.0.1", "-P", "3306", "-u", "root", "-e", sql])
+        .output()
+        .expect("run mysql");
+    assert!(out.status.success(), "mysql {sql}: {}", describe(&out));
+}
+
+impl MyDb {
+    fn create() -> MyDb {
+        let name = unique_name();
+        mysql(&format!("CREATE DATABASE `{name}`"));
+        MyDb { name }
+    }
+}
+
+impl Drop for MyDb {
+    fn drop(&mut self) {
+        let _ = Command::new("mysql")
+            .args(["-h", "127.0.0.1", "-P", "3306", "-u", "root", "-e"])
+            .arg(format!("DROP DATABASE IF EXISTS `{}`", self.name))
+            .output();
+    }
+}
