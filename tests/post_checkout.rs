@@ -9,9 +9,9 @@
 //! the form `makemigrations` writes (a column and an index).
 
 use std::path::Path;
-use std::process::{Command, Output};
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::process::Output;
 
+use crate::support::db::{MyDb, PgDb};
 use crate::support::git::{describe, GitRepo};
 use crate::support::{fixture_project, migguard_bin, python, stdout_json};
 
@@ -603,89 +603,4 @@ fn status_exit_codes() {
         "{}",
         describe(&out)
     );
-}
-
-// ---- database guards -------------------------------------------------------
-
-fn unique_name() -> String {
-    static COUNTER: AtomicUsize = AtomicUsize::new(0);
-    format!(
-        "mg_pc_{}_{}",
-        std::process::id(),
-        COUNTER.fetch_add(1, Ordering::SeqCst)
-    )
-}
-
-fn psql(sql: &str) {
-    let out = Command::new("psql")
-        .args([
-            "-h",
-            "127.0.0.1",
-            "-U",
-            "postgres",
-            "-d",
-            "postgres",
-            "-v",
-            "ON_ERROR_STOP=1",
-            "-qc",
-            sql,
-        ])
-        .output()
-        .expect("run psql");
-    assert!(out.status.success(), "psql {sql}: {}", describe(&out));
-}
-
-/// A PostgreSQL database, dropped on drop.
-struct PgDb {
-    name: String,
-}
-
-impl PgDb {
-    fn create() -> PgDb {
-        let name = unique_name();
-        psql(&format!("CREATE DATABASE \"{name}\""));
-        PgDb { name }
-    }
-}
-
-impl Drop for PgDb {
-    fn drop(&mut self) {
-        let _ = Command::new("psql")
-            .args(["-h", "127.0.0.1", "-U", "postgres", "-d", "postgres", "-qc"])
-            .arg(format!(
-                "DROP DATABASE IF EXISTS \"{}\" WITH (FORCE)",
-                self.name
-            ))
-            .output();
-    }
-}
-
-fn mysql(sql: &str) {
-    let out = Command::new("mysql")
-        .args(["-h", "127.0.0.1", "-P", "3306", "-u", "root", "-e", sql])
-        .output()
-        .expect("run mysql");
-    assert!(out.status.success(), "mysql {sql}: {}", describe(&out));
-}
-
-/// A MariaDB database, dropped on drop.
-struct MyDb {
-    name: String,
-}
-
-impl MyDb {
-    fn create() -> MyDb {
-        let name = unique_name();
-        mysql(&format!("CREATE DATABASE `{name}`"));
-        MyDb { name }
-    }
-}
-
-impl Drop for MyDb {
-    fn drop(&mut self) {
-        let _ = Command::new("mysql")
-            .args(["-h", "127.0.0.1", "-P", "3306", "-u", "root", "-e"])
-            .arg(format!("DROP DATABASE IF EXISTS `{}`", self.name))
-            .output();
-    }
 }

@@ -11,6 +11,7 @@ use super::equality::{canonical_path, py_eq};
 use super::eval::{reference, truthy};
 use crate::model::{Call, Ref, Value};
 use crate::project::DjangoSettings;
+use crate::state::params::FIELD as FIELD_PARAMS;
 use crate::state::ModelKey;
 
 /// The Django field classes migguard knows the `deconstruct()` of.
@@ -192,34 +193,6 @@ impl Kind {
         }
     }
 }
-
-/// `Field.__init__`'s parameters, in order.
-const FIELD_PARAMS: &[&str] = &[
-    "verbose_name",
-    "name",
-    "primary_key",
-    "max_length",
-    "unique",
-    "blank",
-    "null",
-    "db_index",
-    "rel",
-    "default",
-    "editable",
-    "serialize",
-    "unique_for_date",
-    "unique_for_month",
-    "unique_for_year",
-    "choices",
-    "help_text",
-    "db_column",
-    "db_tablespace",
-    "auto_created",
-    "validators",
-    "error_messages",
-    "db_comment",
-    "db_default",
-];
 
 /// A field class: its `deconstruct()` is the one of Django's `kind`, and
 /// `path` is what the writer names it.

@@ -19,7 +19,7 @@
 mod field_ops;
 mod model_ops;
 mod options;
-mod params;
+pub(crate) mod params;
 mod relations;
 mod replay;
 

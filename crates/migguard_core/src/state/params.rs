@@ -5,8 +5,8 @@
 
 use crate::model::{Call, Value};
 
-/// `Field.__init__`.
-const FIELD: &[&str] = &[
+/// `Field.__init__`'s parameters, in order.
+pub(crate) const FIELD: &[&str] = &[
     "verbose_name",
     "name",
     "primary_key",
