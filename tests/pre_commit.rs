@@ -367,4 +367,27 @@ fn a_model_change_without_its_migration_is_blocked() {
         "{}",
         describe(&out)
     );
+
+    // A model change committed with --no-verify is not held against a
+    // later commit that touches no Python; the next Python commit says it.
+    let colour =
+        format!("{with_method}    colour = models.CharField(max_length=10, default=\"\")\n");
+    repo.stage(ITEM_MODELS, &colour);
+    repo.git(&["commit", "--no-verify", "-q", "-m", "colour, bypassed"]);
+    repo.stage("README.md", "shop\n");
+    let out = repo.git_status(&["commit", "-q", "-m", "docs"]);
+    assert!(out.status.success(), "{}", describe(&out));
+    assert!(
+        !stderr(&out).contains("missing-migration"),
+        "{}",
+        describe(&out)
+    );
+    repo.stage("inventory/admin.py", "from django.contrib import admin\n");
+    let out = repo.git_status(&["commit", "-q", "-m", "admin"]);
+    assert!(!out.status.success(), "{}", describe(&out));
+    assert!(
+        stderr(&out).contains("field `item.colour` is new"),
+        "{}",
+        describe(&out)
+    );
 }

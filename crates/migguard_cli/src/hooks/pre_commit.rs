@@ -3,6 +3,12 @@
 //! It reads the staging area (the index git is about to commit, including
 //! the temporary one of `git commit -a` / `git commit PATH`), never the
 //! working tree, so a half-staged file is judged as staged.
+//!
+//! `missing-migration` compares the staged models with the staged
+//! migrations whenever the commit touches a Python file or
+//! `pyproject.toml`; a commit of templates or docs alone cannot change
+//! what `makemigrations` sees, and is not held up by an earlier commit
+//! made with `--no-verify`.
 
 use std::ffi::OsString;
 
@@ -73,10 +79,14 @@ fn check_staged(printer: &mut Printer<'_>) -> Result<ExitStatus> {
 
     let changes = staged_changes(&repo, "").context("cannot compare the staging area with HEAD")?;
     let mut diagnostics = project.diagnostics.clone();
-    // The staged models against the staged migrations.
-    diagnostics.extend(crate::commands::check::model_rules(
-        &project, &settings, &source,
-    ));
+    // The staged models against the staged migrations, when the commit
+    // touches Python at all (a commit of templates or docs cannot change
+    // what makemigrations sees).
+    if changes.iter().any(touches_python) {
+        diagnostics.extend(crate::commands::check::model_rules(
+            &project, &settings, &source,
+        ));
+    }
     diagnostics.extend(new_migration_names(&project, &changes));
     diagnostics.extend(upstream_edits(&repo, &project, &settings, &changes));
     let diagnostics = project::finish(&project, &settings, diagnostics);
@@ -100,6 +110,15 @@ fn check_staged(printer: &mut Printer<'_>) -> Result<ExitStatus> {
         );
         Ok(ExitStatus::Success)
     }
+}
+
+/// Whether a change can alter the models or the migrations: a Python
+/// module, or the configuration (`pyproject.toml` names the settings).
+fn touches_python(change: &Change) -> bool {
+    [&change.old_path, &change.new_path]
+        .into_iter()
+        .flatten()
+        .any(|path| path.ends_with(".py") || path.ends_with("pyproject.toml"))
 }
 
 /// Whether a path is a migration module of one of the project's apps.
