@@ -63,11 +63,22 @@ pub fn run_migguard(
     };
     match commands::run(cli, printer) {
         Ok(status) => status,
+        // `migguard graph | head`: the reader has all it wanted.
+        Err(err) if is_broken_pipe(&err) => ExitStatus::Success,
         Err(err) => {
             printer.error(&format!("{err:#}"));
             ExitStatus::Error
         }
     }
+}
+
+/// Whether an error comes from writing to a pipe whose reader has gone.
+fn is_broken_pipe(err: &anyhow::Error) -> bool {
+    err.chain().any(|cause| {
+        cause
+            .downcast_ref::<std::io::Error>()
+            .is_some_and(|io| io.kind() == std::io::ErrorKind::BrokenPipe)
+    })
 }
 
 /// Install a panic hook that turns a bug into one clear line instead of a
@@ -81,4 +92,19 @@ pub fn install_panic_hook(program: &'static str) {
              To commit or push anyway: set MIGGUARD=0 or pass --no-verify to git."
         );
     }));
+}
+
+#[cfg(test)]
+mod broken_pipe_tests {
+    use super::is_broken_pipe;
+
+    #[test]
+    fn a_closed_pipe_is_told_apart_from_other_failures() {
+        let closed = anyhow::Error::new(std::io::Error::from(std::io::ErrorKind::BrokenPipe))
+            .context("cannot write the graph");
+        assert!(is_broken_pipe(&closed));
+        let full = anyhow::Error::new(std::io::Error::from(std::io::ErrorKind::StorageFull));
+        assert!(!is_broken_pipe(&full));
+        assert!(!is_broken_pipe(&anyhow::anyhow!("no such revision")));
+    }
 }
