@@ -7,7 +7,7 @@
 
 mod build;
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::{BTreeMap, BTreeSet, HashSet};
 
 pub use build::{build, AppliedSet, BuildInput, GraphBuild, MissingDependency};
 
@@ -218,6 +218,35 @@ impl Graph {
         self.iterative_dfs(target, true)
     }
 
+    /// `forwards_plan` of each target in turn, each migration once: what
+    /// Django's `_generate_plan(targets, at_end=True)` returns (the plan
+    /// behind `loader.project_state()`), in one traversal. A migration
+    /// already planned has all its ancestors planned too, so skipping it
+    /// drops exactly what Django's filter `migration not in plan` drops.
+    pub fn forwards_plan_all(&self, targets: &[MigrationKey]) -> Vec<MigrationKey> {
+        let mut seen: HashSet<&MigrationKey> = HashSet::new();
+        let mut out = Vec::new();
+        for target in targets {
+            let Some((start, _)) = self.nodes.get_key_value(target) else {
+                continue;
+            };
+            let mut stack = vec![(start, false)];
+            while let Some((key, processed)) = stack.pop() {
+                if seen.contains(key) {
+                    continue;
+                }
+                if processed {
+                    seen.insert(key);
+                    out.push(key.clone());
+                    continue;
+                }
+                stack.push((key, true));
+                stack.extend(self.parents(key).map(|parent| (parent, false)));
+            }
+        }
+        out
+    }
+
     /// Django's `backwards_plan(target)`: `target`'s descendants, in the
     /// order `migrate` unapplies them, then `target`.
     pub fn backwards_plan(&self, target: &MigrationKey) -> Vec<MigrationKey> {
@@ -358,6 +387,48 @@ mod tests {
         );
         assert_eq!(g.leaf_nodes("a"), vec![k("a", "0003")]);
         assert_eq!(g.root_nodes("a"), vec![k("a", "0001")]);
+    }
+
+    /// A pseudo-random DAG over three apps, where later nodes depend on
+    /// earlier ones of any app.
+    fn tangled(seed: u64, n: usize) -> Graph {
+        let mut g = Graph::default();
+        let key = |i: usize| k(["a", "b", "c"][i % 3], &format!("{i:04}"));
+        let mut state = seed;
+        let mut next = move || {
+            state = state
+                .wrapping_mul(6364136223846793005)
+                .wrapping_add(1442695040888963407);
+            (state >> 33) as usize
+        };
+        for i in 0..n {
+            g.add_node(key(i), NodeKind::Migration(i));
+            for _ in 0..next() % 3 {
+                if i > 0 {
+                    g.add_dependency(&key(i), &key(next() % i));
+                }
+            }
+        }
+        g
+    }
+
+    #[test]
+    fn one_traversal_plans_what_djangos_generate_plan_does() {
+        for seed in 0..20 {
+            let g = tangled(seed, 60);
+            let mut targets: Vec<MigrationKey> = g.keys().step_by(7).cloned().collect();
+            targets.reverse();
+            // `_generate_plan(targets, at_end=True)`, literally.
+            let mut django: Vec<MigrationKey> = Vec::new();
+            for target in &targets {
+                for key in g.forwards_plan(target) {
+                    if !django.contains(&key) {
+                        django.push(key);
+                    }
+                }
+            }
+            assert_eq!(g.forwards_plan_all(&targets), django, "seed {seed}");
+        }
     }
 
     #[test]

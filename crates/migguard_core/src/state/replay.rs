@@ -1,8 +1,6 @@
 //! `MigrationLoader.project_state()`: the plan, and each operation's
 //! `state_forwards` dispatched to `model_ops` / `field_ops`.
 
-use std::collections::BTreeSet;
-
 use super::{field_ops, model_ops, Origin, Origins, ProjectState, StateReplay, StateWarning};
 use crate::graph::{Graph, NodeKind};
 use crate::model::{Migration, MigrationKey, Operation, OperationKind, Value};
@@ -19,16 +17,7 @@ pub fn plan(project: &Project, upto: Option<&[MigrationKey]>) -> Vec<MigrationKe
         Some(nodes) => nodes.to_vec(),
         None => all_leaves(graph),
     };
-    let mut seen = BTreeSet::new();
-    let mut out = Vec::new();
-    for node in &nodes {
-        for key in graph.forwards_plan(node) {
-            if seen.insert(key.clone()) {
-                out.push(key);
-            }
-        }
-    }
-    out
+    graph.forwards_plan_all(&nodes)
 }
 
 /// Django's `leaf_nodes()` over every app: nodes with no child in their app.
