@@ -56,6 +56,19 @@ impl Workspace {
         })
     }
 
+    /// The repository's parse cache, when the project is in one.
+    pub fn cache(&self) -> Option<&dyn project::ParseCache> {
+        self.cache.as_ref().map(|c| c as &dyn project::ParseCache)
+    }
+
+    /// Save what was put in the cache since it was last saved (only a
+    /// speed-up: a failure changes no answer).
+    pub fn flush_cache(&self) {
+        if let Some(cache) = &self.cache {
+            let _ = cache.flush();
+        }
+    }
+
     pub fn analyze(&self) -> Result<Project> {
         let options = AnalyzeOptions {
             cache: self.cache.as_ref().map(|c| c as &dyn project::ParseCache),

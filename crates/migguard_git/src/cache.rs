@@ -29,7 +29,7 @@ use std::path::{Path, PathBuf};
 use std::sync::{Mutex, MutexGuard, OnceLock};
 
 use migguard_core::parse::ParsedMigration;
-use migguard_core::project::ParseCache;
+use migguard_core::project::{ModuleRead, ParseCache};
 
 use crate::error::CacheError;
 
@@ -213,8 +213,8 @@ fn usable_key(key: &str) -> bool {
     !key.is_empty() && !key.contains(['\t', '\n', '\r'])
 }
 
-impl ParseCache for DiskCache {
-    fn get(&self, key: &str) -> Option<ParsedMigration> {
+impl DiskCache {
+    fn get_json<T: serde::de::DeserializeOwned>(&self, key: &str) -> Option<T> {
         if !usable_key(key) {
             return None;
         }
@@ -224,12 +224,12 @@ impl ParseCache for DiskCache {
         }
         let pack = self.pack();
         let range = pack.index.get(key)?;
-        let value: ParsedMigration = serde_json::from_str(pack.text.get(range.clone())?).ok()?;
+        let value: T = serde_json::from_str(pack.text.get(range.clone())?).ok()?;
         self.run().used.insert(key.to_owned());
         Some(value)
     }
 
-    fn put(&self, key: &str, value: &ParsedMigration) {
+    fn put_json<T: serde::Serialize>(&self, key: &str, value: &T) {
         if !usable_key(key) {
             return;
         }
@@ -240,5 +240,25 @@ impl ParseCache for DiskCache {
         let mut run = self.run();
         run.fresh.insert(key.to_owned(), json);
         run.dirty = true;
+    }
+}
+
+/// Migrations and models modules share the pack: their keys are digests
+/// of different inputs (`cache_key`, `module_cache_key`).
+impl ParseCache for DiskCache {
+    fn get(&self, key: &str) -> Option<ParsedMigration> {
+        self.get_json(key)
+    }
+
+    fn put(&self, key: &str, value: &ParsedMigration) {
+        self.put_json(key, value);
+    }
+
+    fn get_module(&self, key: &str) -> Option<ModuleRead> {
+        self.get_json(key)
+    }
+
+    fn put_module(&self, key: &str, value: &ModuleRead) {
+        self.put_json(key, value);
     }
 }

@@ -178,3 +178,36 @@ fn keys_that_do_not_fit_a_line_are_not_cached() {
                 == 1
     );
 }
+
+/// Models modules share the pack with migrations, under keys of their own.
+#[test]
+fn models_modules_round_trip_beside_migrations() {
+    use migguard_core::parse::models::read_module;
+    use migguard_core::project::module_cache_key;
+
+    let tmp = TempDir::new().expect("tmp");
+    let text = b"from django.db import models\n\n\nclass Post(models.Model):\n    title = models.CharField(max_length=200)\n";
+    let module = read_module(text, "blog.models", "blog");
+    assert!(module.is_ok());
+    let broken = read_module(b"class Post(:\n", "blog.models", "blog");
+    assert!(broken.is_err());
+    let key = module_cache_key("0123abcd", "blog.models", "blog");
+    // The same content under another module name is another entry.
+    assert_ne!(key, module_cache_key("0123abcd", "shop.models", "shop"));
+    let broken_key = module_cache_key("4567ef01", "blog.models", "blog");
+
+    let cache = DiskCache::open(tmp.path());
+    assert_eq!(cache.get_module(&key), None);
+    cache.put("k1", &parsed());
+    cache.put_module(&key, &module);
+    cache.put_module(&broken_key, &broken);
+    cache.flush().expect("flush");
+
+    let again = DiskCache::open(tmp.path());
+    assert_eq!(again.get_module(&key), Some(module));
+    assert_eq!(again.get_module(&broken_key), Some(broken));
+    assert_eq!(again.get("k1"), Some(parsed()));
+    // A migration's key does not read as a module, nor the reverse.
+    assert_eq!(again.get_module("k1"), None);
+    assert_eq!(again.get(&key), None);
+}

@@ -9,7 +9,7 @@ use anyhow::{bail, Context, Result};
 use migguard_core::audit::{self, Selection};
 use migguard_core::autodetect::makemigrations;
 use migguard_core::diagnostic::{Diagnostic, Summary};
-use migguard_core::project::{self, Project};
+use migguard_core::project::{self, ParseCache, Project};
 use migguard_core::render::{self, Format, RenderOptions};
 use migguard_core::rules::{self, Rule};
 use migguard_core::source::ProjectSource;
@@ -33,7 +33,13 @@ pub fn run(args: &CheckArgs, printer: &mut Printer<'_>) -> Result<ExitStatus> {
             Err(err) => django_failed = Some(err),
         }
     } else {
-        all.extend(model_rules(&project, &workspace.settings, source));
+        all.extend(model_rules(
+            &project,
+            &workspace.settings,
+            source,
+            workspace.cache(),
+        ));
+        workspace.flush_cache();
     }
     let selection = match &args.since {
         Some(rev) => {
@@ -85,9 +91,10 @@ pub fn model_rules(
     project: &Project,
     settings: &migguard_core::config::Settings,
     source: &dyn ProjectSource,
+    cache: Option<&dyn ParseCache>,
 ) -> Vec<Diagnostic> {
     if settings.is_enabled(Rule::MissingMigration) || settings.is_enabled(Rule::UnresolvedModel) {
-        rules::models::check(project, source)
+        rules::models::check_cached(project, source, cache)
     } else {
         Vec::new()
     }

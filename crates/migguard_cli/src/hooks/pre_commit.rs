@@ -72,10 +72,6 @@ fn check_staged(printer: &mut Printer<'_>) -> Result<ExitStatus> {
         },
     )
     .with_context(|| format!("cannot analyse {}", source.describe()))?;
-    if let Err(err) = cache.flush() {
-        // The cache only saves time; a failure to write it changes nothing.
-        printer.warn(&format!("could not update the parse cache: {err}"));
-    }
 
     let changes = staged_changes(&repo, "").context("cannot compare the staging area with HEAD")?;
     let mut diagnostics = project.diagnostics.clone();
@@ -84,8 +80,15 @@ fn check_staged(printer: &mut Printer<'_>) -> Result<ExitStatus> {
     // what makemigrations sees).
     if changes.iter().any(touches_python) {
         diagnostics.extend(crate::commands::check::model_rules(
-            &project, &settings, &source,
+            &project,
+            &settings,
+            &source,
+            Some(&cache),
         ));
+    }
+    if let Err(err) = cache.flush() {
+        // The cache only saves time; a failure to write it changes nothing.
+        printer.warn(&format!("could not update the parse cache: {err}"));
     }
     diagnostics.extend(new_migration_names(&project, &changes));
     diagnostics.extend(upstream_edits(&repo, &project, &settings, &changes));

@@ -42,7 +42,7 @@ use std::rc::Rc;
 
 use serde::{Deserialize, Serialize};
 
-use crate::project::{DjangoSettings, Project};
+use crate::project::{DjangoSettings, ParseCache, Project};
 use crate::source::ProjectSource;
 use crate::state::{ModelKey, ProjectState, StateReplay};
 
@@ -160,20 +160,36 @@ impl<'a> Env<'a> {
 /// Read the project's models and put the migrations' state (`replay`,
 /// from `state::replay(project, None)`) in the same canonical form.
 pub fn analyze(project: &Project, source: &dyn ProjectSource, replay: &StateReplay) -> Analysis {
+    analyze_cached(project, source, replay, None)
+}
+
+/// [`analyze`], keeping what reading each models module gave in `cache`
+/// (by content id), as the migration parser keeps parsed migrations.
+pub fn analyze_cached(
+    project: &Project,
+    source: &dyn ProjectSource,
+    replay: &StateReplay,
+    cache: Option<&dyn ParseCache>,
+) -> Analysis {
     // Syntax trees of hostile modules can be deep; read them on a thread
     // with a large stack, as the migration parser does.
     std::thread::scope(|scope| {
         std::thread::Builder::new()
             .name("migguard-models".into())
             .stack_size(256 * 1024 * 1024)
-            .spawn_scoped(scope, || analyze_here(project, source, replay))
+            .spawn_scoped(scope, || analyze_here(project, source, replay, cache))
             .ok()
             .and_then(|handle| handle.join().ok())
     })
-    .unwrap_or_else(|| analyze_here(project, source, replay))
+    .unwrap_or_else(|| analyze_here(project, source, replay, cache))
 }
 
-fn analyze_here(project: &Project, source: &dyn ProjectSource, replay: &StateReplay) -> Analysis {
+fn analyze_here(
+    project: &Project,
+    source: &dyn ProjectSource,
+    replay: &StateReplay,
+    cache: Option<&dyn ParseCache>,
+) -> Analysis {
     let files = source.list().unwrap_or_default();
     let base_dir = project
         .settings
@@ -181,7 +197,7 @@ fn analyze_here(project: &Project, source: &dyn ProjectSource, replay: &StateRep
         .as_deref()
         .and_then(|p| p.rsplit_once('/').map(|(d, _)| d.to_owned()))
         .unwrap_or_default();
-    let index = ModuleIndex::new(source, &files, &base_dir);
+    let index = ModuleIndex::new(source, &files, &base_dir).with_cache(cache);
     let env = Env::new(index, &project.settings);
     let mut analysis = Analysis::default();
     let apps = build::AppTable::new(project, &env, &base_dir);

@@ -9,7 +9,8 @@ use std::rc::Rc;
 use super::builtin;
 use crate::model::Value;
 use crate::parse::models::{read_module, BindingKind, ModuleError, PyClass, PyModule};
-use crate::source::ProjectSource;
+use crate::project::{module_cache_key, ModuleRead, ParseCache};
+use crate::source::{blob_id, ProjectSource};
 
 /// Import cycles and chains of re-exports longer than this are not followed.
 const MAX_LOOKUP_DEPTH: u32 = 24;
@@ -89,8 +90,13 @@ const BUILTINS: &[&str] = &[
 
 pub struct ModuleIndex<'s> {
     source: &'s dyn ProjectSource,
+    /// Where modules read earlier are kept (by content), when there is one.
+    cache: Option<&'s dyn ParseCache>,
     files: BTreeMap<String, ModuleFile>,
     parsed: RefCell<HashMap<String, Rc<Result<PyModule, ModuleError>>>>,
+    /// What each dotted path looked up so far names: the same paths
+    /// (`models.CharField`, a constants module) come up for every field.
+    lookups: RefCell<HashMap<String, Symbol>>,
 }
 
 impl<'s> ModuleIndex<'s> {
@@ -139,9 +145,46 @@ impl<'s> ModuleIndex<'s> {
         }
         ModuleIndex {
             source,
+            cache: None,
             files: out,
             parsed: RefCell::new(HashMap::new()),
+            lookups: RefCell::new(HashMap::new()),
         }
+    }
+
+    /// Keep and find modules read in `cache`.
+    pub fn with_cache(mut self, cache: Option<&'s dyn ParseCache>) -> Self {
+        self.cache = cache;
+        self
+    }
+
+    /// Read a project file as a module, through the cache (keyed by the
+    /// file's content id, or the id of its bytes) when there is one.
+    fn read_file(&self, file: &ModuleFile, name: &str) -> ModuleRead {
+        let bytes = match self.source.read(&file.path) {
+            Ok(bytes) => bytes,
+            Err(err) => {
+                return Err(ModuleError {
+                    line: 1,
+                    column: 1,
+                    message: err.to_string(),
+                })
+            }
+        };
+        let Some(cache) = self.cache else {
+            return read_module(&bytes, name, &file.package);
+        };
+        let id = self
+            .source
+            .content_id(&file.path)
+            .unwrap_or_else(|| blob_id(&bytes));
+        let key = module_cache_key(&id, name, &file.package);
+        if let Some(hit) = cache.get_module(&key) {
+            return hit;
+        }
+        let read = read_module(&bytes, name, &file.package);
+        cache.put_module(&key, &read);
+        read
     }
 
     /// True when a module of this name is in the project (or is one of the
@@ -161,14 +204,7 @@ impl<'s> ModuleIndex<'s> {
             return Some(hit.clone());
         }
         let result = if let Some(file) = self.files.get(name) {
-            match self.source.read(&file.path) {
-                Ok(bytes) => read_module(&bytes, name, &file.package),
-                Err(err) => Err(ModuleError {
-                    line: 1,
-                    column: 1,
-                    message: err.to_string(),
-                }),
-            }
+            self.read_file(file, name)
         } else if let Some(text) = builtin::source(name) {
             read_module(
                 text.as_bytes(),
@@ -203,7 +239,14 @@ impl<'s> ModuleIndex<'s> {
 
     /// What a dotted path names.
     pub fn lookup(&self, path: &str) -> Symbol {
-        self.lookup_at(path, 0)
+        if let Some(hit) = self.lookups.borrow().get(path) {
+            return hit.clone();
+        }
+        let found = self.lookup_at(path, 0);
+        self.lookups
+            .borrow_mut()
+            .insert(path.to_owned(), found.clone());
+        found
     }
 
     fn lookup_at(&self, path: &str, depth: u32) -> Symbol {

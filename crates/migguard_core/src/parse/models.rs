@@ -16,6 +16,7 @@ use std::collections::HashSet;
 
 use rustpython_parser::ast::{self, Constant, Expr, Ranged, Stmt};
 use rustpython_parser::Parse;
+use serde::{Deserialize, Serialize};
 
 use super::imports::{resolve_relative, ImportMap};
 use super::value::ValueReader;
@@ -30,7 +31,7 @@ const MAX_DEPTH: u32 = 64;
 const MAX_CLASS_DEPTH: u32 = 8;
 
 /// One module, as far as it is statically known.
-#[derive(Debug, Clone, Default, PartialEq)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct PyModule {
     /// Dotted module name (`blog.models`).
     pub name: String,
@@ -44,7 +45,7 @@ pub struct PyModule {
 }
 
 /// A name bound in a module or a class body.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Binding {
     pub name: String,
     pub kind: BindingKind,
@@ -52,7 +53,7 @@ pub struct Binding {
     pub column: u32,
 }
 
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub enum BindingKind {
     /// `NAME = <expr>` (or `NAME: T = <expr>`).
     Value(Value),
@@ -65,7 +66,7 @@ pub enum BindingKind {
 }
 
 /// A class statement.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct PyClass {
     pub name: String,
     /// `Post`, `Post.Meta`.
@@ -83,7 +84,7 @@ pub struct PyClass {
 }
 
 /// A statement that cannot be read statically.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Note {
     pub line: u32,
     pub column: u32,
@@ -119,7 +120,7 @@ impl PyClass {
 }
 
 /// Why a module could not be read.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ModuleError {
     pub line: u32,
     pub column: u32,

@@ -27,6 +27,35 @@ pub const PARSE_FORMAT: u32 = 1;
 pub trait ParseCache: Sync {
     fn get(&self, key: &str) -> Option<ParsedMigration>;
     fn put(&self, key: &str, value: &ParsedMigration);
+
+    /// What reading a models module gave (see [`module_cache_key`]); a
+    /// cache that keeps only migrations answers `None`.
+    fn get_module(&self, _key: &str) -> Option<ModuleRead> {
+        None
+    }
+
+    fn put_module(&self, _key: &str, _value: &ModuleRead) {}
+}
+
+/// What [`crate::parse::models::read_module`] returns.
+pub type ModuleRead = Result<crate::parse::models::PyModule, crate::parse::models::ModuleError>;
+
+/// The cache key of a module read by the models reader: its content id,
+/// its dotted name and package (relative imports resolve through them).
+pub fn module_cache_key(content_id: &str, name: &str, package: &str) -> String {
+    let mut hasher = sha1_smol::Sha1::new();
+    for part in [
+        "module",
+        &PARSE_FORMAT.to_string(),
+        env!("CARGO_PKG_VERSION"),
+        content_id,
+        name,
+        package,
+    ] {
+        hasher.update(part.as_bytes());
+        hasher.update(b"\0");
+    }
+    hasher.digest().to_string()
 }
 
 /// The cache key of a file: its content id and everything else the parse

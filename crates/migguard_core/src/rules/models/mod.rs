@@ -6,7 +6,7 @@ pub mod unresolved_model;
 use crate::autodetect;
 use crate::diagnostic::{Diagnostic, Location};
 use crate::models::{self, SourceLine};
-use crate::project::Project;
+use crate::project::{ParseCache, Project};
 use crate::source::ProjectSource;
 use crate::state;
 
@@ -25,8 +25,17 @@ fn location(app: &str, at: Option<&SourceLine>) -> Location {
 /// `missing-migration` for every app whose models differ from its
 /// migrations, and `unresolved-model` for what cannot be compared.
 pub fn check(project: &Project, source: &dyn ProjectSource) -> Vec<Diagnostic> {
+    check_cached(project, source, None)
+}
+
+/// [`check`], reading models modules through `cache`.
+pub fn check_cached(
+    project: &Project,
+    source: &dyn ProjectSource,
+    cache: Option<&dyn ParseCache>,
+) -> Vec<Diagnostic> {
     let replay = state::replay(project, None);
-    let analysis = models::analyze(project, source, &replay);
+    let analysis = models::analyze_cached(project, source, &replay, cache);
     let changes = autodetect::detect(&analysis, &project.settings);
     let mut out = Vec::new();
     for (app, list) in changes.apps {
