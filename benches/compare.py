@@ -6,7 +6,9 @@ This is a benchmark, not a test.  It copies a fixture project (default:
 by ``tests/fixtures/django/generate.py``) into a temporary directory and times,
 ``--reps`` times each after ``--warmup`` untimed runs:
 
-* ``migguard check <project>``   (binary from ``--migguard``; row skipped if missing)
+* ``migguard check <project>``   (binary from ``--migguard``; row skipped if missing),
+  on the copy (nothing cached) and on the copy committed to a git repository
+  (parsed files from the cache in the git directory, as the hooks see it)
 * ``ast.parse`` of every migration file in one Python process: both the
   in-process time of the parse loop alone and the whole process' wall time
 * ``python manage.py makemigrations --check --dry-run``
@@ -92,6 +94,9 @@ def bench(name, cmd, cwd, reps, warmup, rows, shell=False, parse_inner=None):
         rows.append({"name": name, "times": walls, "codes": codes})
 
 
+IN_REPO = "migguard check (in a git repository: parse cache warm)"
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--reps", type=int, default=5, help="timed runs per command (default 5)")
@@ -125,6 +130,22 @@ def main():
         migguard = os.path.abspath(args.migguard)
         if os.path.isfile(migguard) and os.access(migguard, os.X_OK):
             bench("migguard check", [migguard, "check", project], tmp, args.reps, args.warmup, rows)
+            # The same project committed to a git repository, as the hooks and
+            # `migguard check` meet it: parsed files come from the cache in the
+            # git directory (Django's rows have their __pycache__ warm too).
+            in_repo = os.path.join(tmp, "in-repo")
+            shutil.copytree(project, in_repo)
+            identity = ["-c", "user.name=bench", "-c", "user.email=bench@invalid"]
+            for git_args in (["init", "-q"], ["add", "-A"], identity + ["commit", "-q", "-m", "bench"]):
+                subprocess.run(["git"] + git_args, cwd=in_repo, check=True)
+            bench(
+                IN_REPO,
+                [migguard, "check", in_repo],
+                tmp,
+                args.reps,
+                args.warmup,
+                rows,
+            )
         else:
             notes.append("migguard binary not found at %s: row skipped" % args.migguard)
 
@@ -177,6 +198,16 @@ def main():
         bad = sorted(c for c in row["codes"] if c != 0)
         if bad:
             notes.append("%s exited with status %s" % (row["name"], ", ".join(map(str, bad))))
+    medians = {row["name"]: statistics.median(row["times"]) for row in rows}
+    django = medians.get("manage.py makemigrations --check --dry-run")
+    if django:
+        print()
+        for name in ("migguard check", IN_REPO):
+            if medians.get(name):
+                print(
+                    "makemigrations --check takes %.0fx the time of %s"
+                    % (django / medians[name], name)
+                )
     if notes:
         print()
         for note in notes:
