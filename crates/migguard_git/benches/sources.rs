@@ -1,9 +1,9 @@
 //! How long the git sources and the parse cache take on a 2,000-migration
-//! repository. Not a pass/fail test; run with
-//! `cargo test --release -p migguard_git --test timings -- --ignored --nocapture`.
+//! repository: a benchmark, run with `cargo bench -p migguard_git --bench sources`.
 
 #![allow(clippy::print_stderr)]
 
+#[path = "../tests/support/mod.rs"]
 mod support;
 
 use std::time::{Duration, Instant};
@@ -69,9 +69,7 @@ fn ms(d: Duration) -> String {
     format!("{:.2} ms", d.as_secs_f64() * 1000.0)
 }
 
-#[test]
-#[ignore = "timings, run by hand"]
-fn timings() {
+fn main() {
     let fx = Fixture::new();
     let mut paths = Vec::new();
     for app in 0..APPS {
