@@ -342,6 +342,37 @@ fn migguard_0_skips_the_hook() {
     assert_eq!(read(&log).lines().count(), 1);
 }
 
+/// Skipping migguard (MIGGUARD=0) or losing its binaries does not skip
+/// the hook the repository had before: a failing one still blocks.
+#[test]
+fn the_users_previous_hook_runs_when_migguard_is_skipped_or_gone() {
+    let repo = GitRepo::new();
+    let log = repo.scratch("user.log");
+    let hooks = repo.hooks_dir();
+    std::fs::create_dir_all(&hooks).unwrap();
+    crate::support::git::write_executable(&hooks.join("pre-commit"), &user_hook(&log, 1));
+    let (bin_dir, _) = recording_bin_dir(&repo, "recorder");
+    repo.install_with_bin_dir(&bin_dir);
+    assert!(hooks.join("pre-commit.legacy").exists());
+
+    repo.stage("README.md", "hello\n");
+    let mut commit = repo.git_cmd(&["commit", "-q", "-m", "skipped"]);
+    run(commit.env("MIGGUARD", "0"), Some(1));
+    assert_eq!(read(&log).lines().count(), 1, "the user's hook ran");
+    assert_eq!(repo.commit_count(), 0, "and its failure blocked the commit");
+
+    std::fs::remove_dir_all(&bin_dir).unwrap();
+    let path = std::env::var_os("PATH").unwrap_or_default();
+    let dirs: Vec<PathBuf> = std::env::split_paths(&path)
+        .filter(|dir| !dir.join("migguard-pre-commit").exists())
+        .collect();
+    let path = std::env::join_paths(dirs).unwrap();
+    let mut commit = repo.git_cmd(&["commit", "-q", "-m", "gone"]);
+    run(commit.env("PATH", &path), Some(1));
+    assert_eq!(read(&log).lines().count(), 2, "the user's hook ran again");
+    assert_eq!(repo.commit_count(), 0);
+}
+
 #[test]
 fn a_shim_whose_binaries_are_gone_does_not_block_a_commit() {
     let repo = GitRepo::new();
