@@ -190,14 +190,21 @@ fn analyze_here(
     replay: &StateReplay,
     cache: Option<&dyn ParseCache>,
 ) -> Analysis {
-    let files = source.list().unwrap_or_default();
+    // The project read from this source has listed it already.
+    let listed;
+    let files: &[String] = if project.files.is_empty() {
+        listed = source.list().unwrap_or_default();
+        &listed
+    } else {
+        &project.files
+    };
     let base_dir = project
         .settings
         .manage_py
         .as_deref()
         .and_then(|p| p.rsplit_once('/').map(|(d, _)| d.to_owned()))
         .unwrap_or_default();
-    let index = ModuleIndex::new(source, &files, &base_dir).with_cache(cache);
+    let index = ModuleIndex::new(source, files, &base_dir).with_cache(cache);
     let env = Env::new(index, &project.settings);
     let mut analysis = Analysis::default();
     let apps = build::AppTable::new(project, &env, &base_dir);

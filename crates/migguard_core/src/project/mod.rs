@@ -96,6 +96,9 @@ pub struct Project {
     pub graph: GraphBuild,
     /// Findings of the input and graph rules, configuration applied, sorted.
     pub diagnostics: Vec<Diagnostic>,
+    /// Every file of the source, as listed when the project was read (the
+    /// models reader indexes the project's modules from it).
+    pub files: Vec<String>,
 }
 
 impl Project {
@@ -150,6 +153,7 @@ pub fn analyze(
         content_ids,
         graph,
         diagnostics: Vec::new(),
+        files,
     };
     diagnostics.extend(rules::graph::check(&project));
     project.diagnostics = finish(&project, settings, diagnostics);
