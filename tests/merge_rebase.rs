@@ -178,6 +178,84 @@ fn rebase_moves_a_migration_and_a_chain_after_the_other_leaf() {
     django_is_satisfied(&project);
 }
 
+/// A chain whose files share their description (`0002_b_item_weight`,
+/// `0003_b_item_weight`): the first moves to where the second was, and both
+/// survive the move.
+#[test]
+fn rebase_of_a_chain_whose_names_collide_keeps_every_migration() {
+    let (_tmp, project) = copy_of("conflict");
+    let dir = project.join("inventory/migrations");
+    std::fs::write(
+        dir.join("0003_b_item_weight.py"),
+        "from django.db import migrations, models\n\n\nclass Migration(migrations.Migration):\n\n    dependencies = [\n        ('inventory', '0002_b_item_weight'),\n    ]\n\n    operations = [\n        migrations.AlterField(\n            model_name='item',\n            name='weight',\n            field=models.DecimalField(decimal_places=3, max_digits=10, null=True),\n        ),\n    ]\n",
+    )
+    .unwrap();
+    let models = project.join("inventory/models.py");
+    let text = std::fs::read_to_string(&models).unwrap();
+    std::fs::write(&models, text.replace("max_digits=8", "max_digits=10")).unwrap();
+
+    mg(
+        &project,
+        &["rebase", "inventory", "0002_b_item_weight"],
+        Some(0),
+    );
+    let added = std::fs::read_to_string(dir.join("0003_b_item_weight.py")).unwrap();
+    assert!(added.contains("migrations.AddField("), "{added}");
+    assert!(
+        added.contains("('inventory', '0002_a_item_sku')"),
+        "{added}"
+    );
+    let altered = std::fs::read_to_string(dir.join("0004_b_item_weight.py")).unwrap();
+    assert!(altered.contains("migrations.AlterField("), "{altered}");
+    assert!(
+        altered.contains("('inventory', '0003_b_item_weight')"),
+        "{altered}"
+    );
+    assert!(!dir.join("0002_b_item_weight.py").exists());
+    // The fixture's other conflict, so that Django judges a whole project.
+    mg(
+        &project,
+        &["rebase", "orders", "0003_order_shipping_country"],
+        Some(0),
+    );
+    django_is_satisfied(&project);
+}
+
+/// A file where merge or rebase would write, that is not a migration
+/// migguard could read (half-written, or not a migration at all), is never
+/// written over.
+#[test]
+fn merge_and_rebase_never_write_over_a_file_they_cannot_read() {
+    let (_tmp, project) = copy_of("conflict");
+    let dir = project.join("inventory/migrations");
+    let broken = "class Migration(:\n";
+    let merge = dir.join("0003_merge_0002_a_item_sku_0002_b_item_weight.py");
+    std::fs::write(&merge, broken).unwrap();
+    let out = mg(&project, &["merge", "inventory"], Some(1));
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("already exists"),
+        "{}",
+        describe(&out)
+    );
+    assert_eq!(std::fs::read_to_string(&merge).unwrap(), broken);
+    std::fs::remove_file(&merge).unwrap();
+
+    let stray = dir.join("0003_b_item_weight.py");
+    std::fs::write(&stray, broken).unwrap();
+    let out = mg(
+        &project,
+        &["rebase", "inventory", "0002_b_item_weight"],
+        Some(1),
+    );
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("0003_b_item_weight"),
+        "{}",
+        describe(&out)
+    );
+    assert_eq!(std::fs::read_to_string(&stray).unwrap(), broken);
+    assert!(dir.join("0002_b_item_weight.py").exists(), "nothing moved");
+}
+
 #[test]
 fn rebase_refuses_when_both_branches_change_one_field() {
     let (_tmp, project) = copy_of("conflict");

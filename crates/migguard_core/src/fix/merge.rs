@@ -133,9 +133,13 @@ pub fn plan(
         joined
     };
     let name = format!("{:04}_merge_{suffix}", biggest + 1);
+    let path = format!("{}/{name}.py", app.migrations_dir);
+    // Any file there, a migration or not (one that does not parse is not
+    // in `project.migrations`): never written over.
     if project
         .migration(&MigrationKey::new(app_label, &name))
         .is_some()
+        || project.files.contains(&path)
     {
         return Err(MergeRefusal::Exists(name));
     }
@@ -150,10 +154,7 @@ pub fn plan(
     );
     Ok(MergePlan {
         app: app_label.to_owned(),
-        file: FileWrite {
-            path: format!("{}/{name}.py", app.migrations_dir),
-            content,
-        },
+        file: FileWrite { path, content },
         name,
         branches,
     })

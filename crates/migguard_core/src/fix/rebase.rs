@@ -135,10 +135,21 @@ pub fn plan(
     let mut number = parse_number(&theirs.leaf).unwrap_or(0);
     let mut renames: BTreeMap<MigrationKey, MigrationKey> = BTreeMap::new();
     let mut moved = Vec::new();
+    let chain_paths: BTreeSet<&str> = ours
+        .migrations
+        .iter()
+        .filter_map(|key| project.migration(key))
+        .map(|m| m.path.as_str())
+        .collect();
     for key in &ours.migrations {
         number += 1;
         let new = MigrationKey::new(app_label, renumber(&key.name, number));
-        if project.migration(&new).is_some() && !ours.migrations.contains(&new) {
+        let new_path = format!("{}/{}.py", app.migrations_dir, new.name);
+        // A file there that is not one of the chain's own (a migration, or
+        // one that does not parse) is never written over.
+        let taken = (project.migration(&new).is_some() && !ours.migrations.contains(&new))
+            || (project.files.contains(&new_path) && !chain_paths.contains(new_path.as_str()));
+        if taken {
             return Err(RebaseRefusal::Exists(new.to_string()));
         }
         moved.push((key.name.clone(), new.name.clone()));
@@ -212,6 +223,9 @@ pub fn plan(
             content: text,
         });
     }
+    // A file of the chain renamed to where another of its files was (0002
+    // -> 0003 while 0003 -> 0004) is written, not removed.
+    removes.retain(|path| !writes.iter().any(|w| &w.path == path));
     if app.max_migration.is_some() {
         if let Some((_, last)) = moved.last() {
             writes.push(FileWrite {
