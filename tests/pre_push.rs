@@ -243,3 +243,58 @@ fn a_branch_behind_upstream_in_the_same_app_is_warned() {
     assert!(err.contains("MG305 upstream-migration-conflict"), "{err}");
     assert!(err.contains("0002_product_size"), "{err}");
 }
+
+/// A feature branch that merges main carries main's migrations: they are on
+/// the remote already, reviewed or not, and this push does not add them.
+#[test]
+fn migrations_merged_in_from_the_remote_are_not_this_pushs() {
+    let repo = pushed_project();
+    repo.git(&["checkout", "-q", "-b", "feature"]);
+    commit_file(&repo, "README.md", "feature\n", "docs");
+    let out = repo.git_status(&["push", "-q", "-u", "origin", "feature"]);
+    assert!(out.status.success(), "{}", describe(&out));
+
+    // main gains an unreviewed RemoveField, pushed past the hook.
+    repo.git(&["checkout", "-q", "main"]);
+    commit_file(&repo, REMOVE, &fixture(REMOVE), "remove legacy_code");
+    let out = repo.git_status(&["push", "-q", "--no-verify", "origin", "main"]);
+    assert!(out.status.success(), "{}", describe(&out));
+
+    repo.git(&["checkout", "-q", "feature"]);
+    repo.git(&["merge", "-q", "--no-edit", "main"]);
+    let out = repo.git_status(&["push", "-q", "origin", "feature"]);
+    assert!(out.status.success(), "{}", describe(&out));
+    assert!(!stderr(&out).contains("MG401"), "{}", describe(&out));
+
+    // The branch's own destructive migration after the merge is still judged.
+    let drop = "store/migrations/0003_remove_product_sku.py";
+    let text = "from django.db import migrations\n\n\nclass Migration(migrations.Migration):\n\n    dependencies = [\n        ('store', '0002_remove_legacy_code'),\n    ]\n\n    operations = [\n        migrations.RemoveField(\n            model_name='product',\n            name='sku',\n        ),\n    ]\n";
+    commit_file(&repo, drop, text, "remove sku");
+    let out = repo.git_status(&["push", "-q", "origin", "feature"]);
+    assert!(!out.status.success(), "{}", describe(&out));
+    let err = stderr(&out);
+    assert!(err.contains("0003_remove_product_sku.py"), "{err}");
+    assert!(!err.contains("0002_remove_legacy_code.py:"), "{err}");
+}
+
+/// A pushed migration that does not parse cannot be reviewed: it blocks,
+/// with its location, until fixed.
+#[test]
+fn a_pushed_migration_that_does_not_parse_blocks() {
+    let repo = pushed_project();
+    repo.git(&["checkout", "-q", "-b", "broken"]);
+    let path = "store/migrations/0002_half_written.py";
+    commit_file(
+        &repo,
+        path,
+        "from django.db import migrations\n\n\nclass Migration(migrations.Migration:\n    operations = []\n",
+        "half written",
+    );
+    let out = repo.git_status(&["push", "-q", "-u", "origin", "broken"]);
+    assert!(!out.status.success(), "{}", describe(&out));
+    let err = stderr(&out);
+    assert!(err.contains("MG001"), "{err}");
+    assert!(err.contains(&format!("{path}:4:")), "{err}");
+    assert!(err.contains("cannot read"), "{err}");
+    assert_eq!(remote_head(&repo, "broken"), "");
+}

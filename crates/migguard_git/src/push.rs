@@ -33,16 +33,14 @@ pub fn commits_to_push(
         .map_err(|e| fail("cannot walk history", &e))?;
     walk.push(local)
         .map_err(|e| fail(&format!("unknown commit {local}"), &e))?;
-    match remote.filter(|oid| git.find_commit(*oid).is_ok()) {
-        Some(remote) => walk
-            .hide(remote)
-            .map_err(|e| fail("cannot walk history", &e))?,
-        None => {
-            let glob = format!("refs/remotes/{remote_name}/*");
-            // No remote-tracking ref yet (a first push) hides nothing.
-            let _ = walk.hide_glob(&glob);
-        }
+    if let Some(remote) = remote.filter(|oid| git.find_commit(*oid).is_ok()) {
+        walk.hide(remote)
+            .map_err(|e| fail("cannot walk history", &e))?;
     }
+    // What any branch of the remote already has is not pushed by this push
+    // (a feature branch that merged main carries main's commits). No
+    // remote-tracking ref yet (a first push, a URL) hides nothing.
+    let _ = walk.hide_glob(&format!("refs/remotes/{remote_name}/*"));
     let mut out = Vec::new();
     for oid in walk {
         out.push(oid.map_err(|e| fail("cannot walk history", &e))?);
@@ -50,8 +48,10 @@ pub fn commits_to_push(
     Ok(out)
 }
 
-/// Files added or modified by `commits` (each against its first parent)
-/// that still exist at the last one, relative to `prefix`.
+/// Files added or modified by `commits` that still exist at the last one,
+/// relative to `prefix`. A commit counts against its parent; a merge only
+/// for the paths it changes against every parent (what it resolved), not
+/// for what it brings from the branch merged in.
 pub fn pushed_files(
     repo: &Repo,
     commits: &[Oid],
@@ -59,14 +59,29 @@ pub fn pushed_files(
 ) -> Result<Vec<PushedFile>, GitError> {
     let mut files: BTreeMap<String, bool> = BTreeMap::new();
     for &commit in commits {
-        let parent = {
+        let parents: Vec<Oid> = {
             let git = repo.lock();
             let c = git
                 .find_commit(commit)
                 .map_err(|e| GitError::git(format!("unknown commit {commit}"), &e))?;
-            c.parent_id(0).unwrap_or_else(|_| Oid::zero())
+            c.parent_ids().collect()
         };
-        for change in changed_between(repo, parent, commit, prefix)? {
+        let first = parents.first().copied().unwrap_or_else(Oid::zero);
+        let mut changes = changed_between(repo, first, commit, prefix)?;
+        for &other in parents.iter().skip(1) {
+            let against: std::collections::BTreeSet<(Option<String>, Option<String>)> =
+                changed_between(repo, other, commit, prefix)?
+                    .into_iter()
+                    .map(|c| (c.old_path, c.new_path))
+                    .collect();
+            changes.retain(|c| {
+                against.iter().any(|(old, new)| {
+                    (c.new_path.is_some() && *new == c.new_path)
+                        || (c.old_path.is_some() && *old == c.old_path)
+                })
+            });
+        }
+        for change in changes {
             match change.status {
                 ChangeStatus::Added | ChangeStatus::Renamed => {
                     if let Some(path) = change.new_path {

@@ -12,6 +12,7 @@ use migguard_core::project::{self, AnalyzeOptions, Project};
 use migguard_core::render::{self, Format, RenderOptions};
 use migguard_core::review::{self, ReviewFile};
 use migguard_core::rules::branch::upstream_migration_conflict;
+use migguard_core::rules::Rule;
 use migguard_core::source::ProjectSource;
 use migguard_git::{commits_to_push, pushed_files, DiskCache, Oid, Repo, TreeSource};
 
@@ -70,6 +71,34 @@ fn check_update(
     let source = TreeSource::at(repo, &update.local_sha, "")?;
     let settings = load_settings(&source, root)?;
     let project = analyze(&source, &settings, cache)?;
+    // A pushed file that is not a readable migration has no operations to
+    // audit, and no review makes it one: it blocks until fixed.
+    let unreadable: Vec<Diagnostic> = project
+        .diagnostics
+        .iter()
+        .filter(|d| matches!(d.rule, Rule::SyntaxError | Rule::InvalidMigration))
+        .filter(|d| {
+            d.location
+                .path
+                .as_ref()
+                .is_some_and(|path| files.iter().any(|f| &f.path == path))
+        })
+        .cloned()
+        .collect();
+    if !unreadable.is_empty() {
+        let options = RenderOptions {
+            color: printer.color_err,
+            path_prefix: String::new(),
+        };
+        render::render(Format::Text, &unreadable, &source, &options, printer.err)?;
+        let _ = writeln!(
+            printer.err,
+            "migguard: push of {} blocked: the pushed commits carry migration files migguard cannot read; \
+             fix them and push again (or push anyway with `git push --no-verify`)",
+            update.local_ref
+        );
+        return Ok(ExitStatus::Failure);
+    }
     let mut selection = Selection::default();
     let mut new_by_app: BTreeMap<String, Vec<String>> = BTreeMap::new();
     for file in &files {
