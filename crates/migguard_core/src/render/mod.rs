@@ -218,7 +218,7 @@ pub(crate) fn control_picture(c: char) -> Option<char> {
 
 /// Text for a terminal: line endings become `\n` (or, when `single_line`,
 /// spaces), tabs spaces, other control characters their pictures.
-pub(crate) fn sanitize(text: &str, single_line: bool) -> Cow<'_, str> {
+pub fn sanitize(text: &str, single_line: bool) -> Cow<'_, str> {
     if !text.chars().any(|c| control_picture(c).is_some()) {
         return Cow::Borrowed(text);
     }
