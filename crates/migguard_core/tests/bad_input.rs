@@ -198,3 +198,40 @@ fn a_huge_file_with_a_late_syntax_error_is_located() {
     let d = finding(&project, "0002_late", Rule::SyntaxError);
     assert_eq!(d.location.line, Some(lines), "{d:?}");
 }
+
+/// A cycle with migrations after it: reported, and every later step (the
+/// state replay, the models comparison) still ends.
+#[test]
+fn a_cycle_with_migrations_after_it_is_reported_and_the_analysis_ends() {
+    let dep = |deps: &str| {
+        format!("from django.db import migrations\n\n\nclass Migration(migrations.Migration):\n    dependencies = [{deps}]\n    operations = []\n")
+    };
+    let source = MemorySource::new("test")
+        .with("blog/__init__.py", "")
+        .with(
+            "blog/models.py",
+            "from django.db import models\n\n\nclass Post(models.Model):\n    pass\n",
+        )
+        .with("blog/migrations/__init__.py", "")
+        .with("blog/migrations/0001_initial.py", INITIAL)
+        .with(
+            "blog/migrations/0002_b.py",
+            dep("('blog', '0001_initial'), ('blog', '0003_c')"),
+        )
+        .with("blog/migrations/0003_c.py", dep("('blog', '0002_b')"))
+        .with("blog/migrations/0004_d.py", dep("('blog', '0003_c')"));
+    let project =
+        analyze(&source, &Settings::default(), &AnalyzeOptions::default()).expect("analysis runs");
+    assert!(
+        project
+            .diagnostics
+            .iter()
+            .any(|d| d.rule == Rule::DependencyCycle),
+        "{:#?}",
+        project.diagnostics
+    );
+    let replayed = migguard_core::state::replay(&project, None);
+    assert_eq!(replayed.plan.len(), 4, "{:?}", replayed.plan);
+    // The models comparison runs to its end too.
+    let _ = migguard_core::rules::models::check(&project, &source);
+}

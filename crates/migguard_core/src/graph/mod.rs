@@ -231,6 +231,10 @@ impl Graph {
                 continue;
             };
             let mut stack = vec![(start, false)];
+            // Nodes expanded but not yet emitted: met again before they are
+            // emitted only through a cycle (Django refuses cyclic graphs
+            // before planning; migguard reports them and plans the rest).
+            let mut open: HashSet<&MigrationKey> = HashSet::new();
             while let Some((key, processed)) = stack.pop() {
                 if seen.contains(key) {
                     continue;
@@ -238,6 +242,9 @@ impl Graph {
                 if processed {
                     seen.insert(key);
                     out.push(key.clone());
+                    continue;
+                }
+                if !open.insert(key) {
                     continue;
                 }
                 stack.push((key, true));
@@ -262,6 +269,9 @@ impl Graph {
             return visited;
         }
         let mut stack = vec![(start.clone(), false)];
+        // See `forwards_plan_all`: a node met again before it is emitted is
+        // met through a cycle.
+        let mut open = BTreeSet::new();
         while let Some((key, processed)) = stack.pop() {
             if seen.contains(&key) {
                 continue;
@@ -269,6 +279,9 @@ impl Graph {
             if processed {
                 seen.insert(key.clone());
                 visited.push(key);
+                continue;
+            }
+            if !open.insert(key.clone()) {
                 continue;
             }
             let next: Vec<MigrationKey> = if forwards {
@@ -429,6 +442,23 @@ mod tests {
             }
             assert_eq!(g.forwards_plan_all(&targets), django, "seed {seed}");
         }
+    }
+
+    #[test]
+    fn plans_end_on_a_cyclic_graph() {
+        let mut g = Graph::default();
+        for name in ["1", "2", "3", "4"] {
+            g.add_node(k("a", name), NodeKind::Migration(0));
+        }
+        g.add_dependency(&k("a", "2"), &k("a", "1"));
+        g.add_dependency(&k("a", "2"), &k("a", "3"));
+        g.add_dependency(&k("a", "3"), &k("a", "2"));
+        g.add_dependency(&k("a", "4"), &k("a", "3"));
+        let plan = g.forwards_plan(&k("a", "4"));
+        assert_eq!(plan.len(), 4, "{plan:?}");
+        assert_eq!(plan.last(), Some(&k("a", "4")));
+        assert_eq!(g.forwards_plan_all(&[k("a", "4")]), plan);
+        assert_eq!(g.backwards_plan(&k("a", "1")).len(), 4);
     }
 
     #[test]
