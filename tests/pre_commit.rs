@@ -391,3 +391,22 @@ fn a_model_change_without_its_migration_is_blocked() {
         describe(&out)
     );
 }
+
+/// A commit of docs or templates is not analysed at all: an earlier
+/// `--no-verify` commit does not hold it up. The next Python commit does.
+#[test]
+fn a_commit_touching_no_python_is_not_held_up() {
+    let repo = clean_project();
+    repo.stage(SECOND_LEAF, &fixture_file("conflict", SECOND_LEAF));
+    repo.stage(ITEM_MODELS, &fixture_file("conflict", ITEM_MODELS));
+    repo.git(&["commit", "--no-verify", "-q", "-m", "second leaf, bypassed"]);
+    repo.stage("docs/index.md", "# Shop\n");
+    repo.stage("templates/base.html", "<html></html>\n");
+    let out = repo.git_status(&["commit", "-q", "-m", "docs"]);
+    assert!(out.status.success(), "{}", describe(&out));
+    assert_eq!(stderr(&out), "", "nothing to say");
+    repo.stage("inventory/admin.py", "from django.contrib import admin\n");
+    let out = repo.git_status(&["commit", "-q", "-m", "admin"]);
+    assert!(!out.status.success(), "{}", describe(&out));
+    assert!(stderr(&out).contains("MG103"), "{}", describe(&out));
+}

@@ -4,11 +4,10 @@
 //! the temporary one of `git commit -a` / `git commit PATH`), never the
 //! working tree, so a half-staged file is judged as staged.
 //!
-//! `missing-migration` compares the staged models with the staged
-//! migrations whenever the commit touches a Python file or
-//! `pyproject.toml`; a commit of templates or docs alone cannot change
-//! what `makemigrations` sees, and is not held up by an earlier commit
-//! made with `--no-verify`.
+//! A commit that touches no Python file, `pyproject.toml` or
+//! `max_migration.txt` (templates, docs, assets) cannot change what
+//! `makemigrations` or the migration graph sees: it is not analysed, and
+//! not held up by an earlier commit made with `--no-verify`.
 
 use std::ffi::OsString;
 
@@ -59,6 +58,12 @@ pub fn run(argv: impl IntoIterator<Item = OsString>, printer: &mut Printer<'_>) 
 fn check_staged(printer: &mut Printer<'_>) -> Result<ExitStatus> {
     let cwd = std::env::current_dir().context("cannot read the current directory")?;
     let repo = Repo::discover(&cwd).context("not inside a git repository")?;
+    let changes = staged_changes(&repo, "").context("cannot compare the staging area with HEAD")?;
+    if !changes.iter().any(touches_python) {
+        // Templates, docs, assets: nothing makemigrations or the migration
+        // graph reads changes, so there is nothing to judge.
+        return Ok(ExitStatus::Success);
+    }
     let source = IndexSource::staged(&repo, "").context("cannot read the staging area")?;
     let root = repo.workdir().unwrap_or(cwd);
     let settings = load_settings(&source, &root)?;
@@ -73,19 +78,14 @@ fn check_staged(printer: &mut Printer<'_>) -> Result<ExitStatus> {
     )
     .with_context(|| format!("cannot analyse {}", source.describe()))?;
 
-    let changes = staged_changes(&repo, "").context("cannot compare the staging area with HEAD")?;
     let mut diagnostics = project.diagnostics.clone();
-    // The staged models against the staged migrations, when the commit
-    // touches Python at all (a commit of templates or docs cannot change
-    // what makemigrations sees).
-    if changes.iter().any(touches_python) {
-        diagnostics.extend(crate::commands::check::model_rules(
-            &project,
-            &settings,
-            &source,
-            Some(&cache),
-        ));
-    }
+    // The staged models against the staged migrations.
+    diagnostics.extend(crate::commands::check::model_rules(
+        &project,
+        &settings,
+        &source,
+        Some(&cache),
+    ));
     if let Err(err) = cache.flush() {
         // The cache only saves time; a failure to write it changes nothing.
         printer.warn(&format!("could not update the parse cache: {err}"));
@@ -115,13 +115,18 @@ fn check_staged(printer: &mut Printer<'_>) -> Result<ExitStatus> {
     }
 }
 
-/// Whether a change can alter the models or the migrations: a Python
-/// module, or the configuration (`pyproject.toml` names the settings).
+/// Whether a change can alter the models, the migrations or what migguard
+/// makes of them: a Python module, the configuration (`pyproject.toml`),
+/// a `max_migration.txt`.
 fn touches_python(change: &Change) -> bool {
     [&change.old_path, &change.new_path]
         .into_iter()
         .flatten()
-        .any(|path| path.ends_with(".py") || path.ends_with("pyproject.toml"))
+        .any(|path| {
+            path.ends_with(".py")
+                || path.ends_with("pyproject.toml")
+                || path.ends_with("max_migration.txt")
+        })
 }
 
 /// Whether a path is a migration module of one of the project's apps.
