@@ -232,9 +232,12 @@ pub fn fix_commands(drift: &Drift, ctx: &FixContext<'_>) -> Vec<String> {
                 let Some(current) = ctx.current else {
                     continue;
                 };
-                lines.push(format!("git checkout {}", quote(rev)));
+                // The round trip is a step of the fix, not a branch
+                // switch: migguard's own hook must not run (with snapshots
+                // on it would save and restore the database mid-fix).
+                lines.push(format!("MIGGUARD=0 git checkout {}", quote(rev)));
                 lines.extend(migrate);
-                lines.push(format!("git checkout {}", quote(current)));
+                lines.push(format!("MIGGUARD=0 git checkout {}", quote(current)));
             }
             FileSource::Blob { .. } => {
                 let files: Vec<(PathBuf, String)> = drift
@@ -279,7 +282,7 @@ pub fn fix_for(foreign: &ForeignMigration, drift: &Drift, ctx: &FixContext<'_>) 
         FileSource::Revision { rev, .. } => {
             let current = ctx.current?;
             Some(format!(
-                "`git checkout {} && {migrate} && git checkout {}`",
+                "`MIGGUARD=0 git checkout {} && {migrate} && MIGGUARD=0 git checkout {}`",
                 quote(&rev),
                 quote(current)
             ))
@@ -469,9 +472,9 @@ mod tests {
         assert_eq!(
             fix_commands(&d, &ctx),
             vec![
-                "git checkout feature".to_owned(),
+                "MIGGUARD=0 git checkout feature".to_owned(),
                 "python manage.py migrate blog 0002_w".into(),
-                "git checkout main".into(),
+                "MIGGUARD=0 git checkout main".into(),
                 "cp /g/migguard/applied/objects/ab/abab shop/migrations/0002_y.py".into(),
                 "python manage.py migrate shop zero".into(),
                 "rm shop/migrations/0002_y.py".into(),
@@ -480,7 +483,7 @@ mod tests {
         );
         assert_eq!(
             fix_for(&d.foreign[0], &d, &ctx).as_deref(),
-            Some("`git checkout feature && python manage.py migrate blog 0002_w && git checkout main`")
+            Some("`MIGGUARD=0 git checkout feature && python manage.py migrate blog 0002_w && MIGGUARD=0 git checkout main`")
         );
     }
 
