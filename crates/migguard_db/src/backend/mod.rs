@@ -18,6 +18,29 @@ use crate::url::DatabaseUrl;
 /// How long a connection attempt may take.
 pub const CONNECT_TIMEOUT: Duration = Duration::from_secs(2);
 
+/// Run a connection attempt on a worker thread and give up when it has not
+/// finished after [`CONNECT_TIMEOUT`]. The drivers' own timeouts cover
+/// opening the socket, not a server that accepts it and never answers the
+/// handshake, which would otherwise hang a checkout. A thread given up on
+/// ends with the process (or when its socket times out).
+pub(crate) fn within_deadline<T: Send + 'static, E: Send + 'static>(
+    connect: impl FnOnce() -> Result<T, E> + Send + 'static,
+) -> Option<Result<T, E>> {
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::Builder::new()
+        .name("migguard-connect".into())
+        .spawn(move || {
+            let _ = tx.send(connect());
+        })
+        .ok()?;
+    rx.recv_timeout(CONNECT_TIMEOUT).ok()
+}
+
+/// Why a connection given up on by [`within_deadline`] failed.
+pub(crate) fn no_answer() -> String {
+    format!("no answer within {} s", CONNECT_TIMEOUT.as_secs_f32())
+}
+
 /// The query every backend runs (with a backend-specific cast of `applied`).
 pub(crate) const TABLE: &str = "django_migrations";
 

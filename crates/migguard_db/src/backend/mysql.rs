@@ -5,7 +5,9 @@ use std::time::Duration;
 use mysql::prelude::Queryable;
 use mysql::{AccessMode, Conn, OptsBuilder, TxOpts};
 
-use super::{AppliedMigrations, AppliedReader, AppliedRow, CONNECT_TIMEOUT};
+use super::{
+    no_answer, within_deadline, AppliedMigrations, AppliedReader, AppliedRow, CONNECT_TIMEOUT,
+};
 use crate::error::{redact, DbError};
 use crate::url::{Backend, DatabaseUrl, Password, ServerAddress};
 
@@ -57,9 +59,16 @@ impl MysqlReader {
                 .tcp_port(address.port.unwrap_or(3306)),
         };
         let mut reader = MysqlReader {
-            conn: match Conn::new(opts) {
-                Ok(conn) => conn,
-                Err(e) => return Err(classify(address, &user, &e, true)),
+            conn: match within_deadline(move || Conn::new(opts)) {
+                Some(Ok(conn)) => conn,
+                Some(Err(e)) => return Err(classify(address, &user, &e, true)),
+                None => {
+                    return Err(DbError::Unreachable {
+                        backend: Backend::Mysql,
+                        target: DatabaseUrl::Mysql(address.clone()).to_string(),
+                        reason: no_answer(),
+                    })
+                }
             },
             address: address.clone(),
             user,

@@ -3,7 +3,9 @@
 use postgres::error::SqlState;
 use postgres::{Client, Config, NoTls};
 
-use super::{AppliedMigrations, AppliedReader, AppliedRow, CONNECT_TIMEOUT};
+use super::{
+    no_answer, within_deadline, AppliedMigrations, AppliedReader, AppliedRow, CONNECT_TIMEOUT,
+};
 use crate::error::{redact, DbError};
 use crate::url::{Backend, DatabaseUrl, Password, ServerAddress};
 
@@ -135,9 +137,18 @@ impl Login {
         if let Some(password) = self.password() {
             config.password(password);
         }
-        config
-            .connect(NoTls)
-            .map_err(|e| self.error_for(database, &e))
+        match within_deadline(move || config.connect(NoTls)) {
+            Some(connected) => connected.map_err(|e| self.error_for(database, &e)),
+            None => {
+                let mut address = self.address.clone();
+                address.database = database.to_owned();
+                Err(DbError::Unreachable {
+                    backend: Backend::Postgres,
+                    target: DatabaseUrl::Postgres(address).to_string(),
+                    reason: no_answer(),
+                })
+            }
+        }
     }
 
     /// Classify an error on the live database.

@@ -233,3 +233,18 @@ pub fn file_bytes(path: &Path) -> Vec<u8> {
 pub fn path_in(project: &Project, rel: &str) -> PathBuf {
     project.root().join(rel)
 }
+
+/// A TCP server that accepts connections and never says a word (a hung
+/// database, a port forwarded to nothing). Returns its port; it runs until
+/// the test process ends.
+pub fn silent_server() -> u16 {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+    let port = listener.local_addr().expect("address").port();
+    std::thread::spawn(move || {
+        let mut held = Vec::new();
+        for stream in listener.incoming().flatten() {
+            held.push(stream);
+        }
+    });
+    port
+}

@@ -84,3 +84,20 @@ fn snapshots_are_unsupported() {
         "{err}"
     );
 }
+
+/// See the PostgreSQL test of the same name.
+#[test]
+fn a_server_that_never_answers_is_given_up_on() {
+    let port = crate::common::silent_server();
+    let start = std::time::Instant::now();
+    let err = backend::open(&url(&format!("mysql://root:s3cr3t-pw@127.0.0.1:{port}/x")))
+        .err()
+        .expect("no answer");
+    assert!(
+        start.elapsed() < std::time::Duration::from_secs(8),
+        "{:?}",
+        start.elapsed()
+    );
+    assert!(matches!(err, DbError::Unreachable { .. }), "{err:?}");
+    assert!(!err.to_string().contains("s3cr3t-pw"), "{err}");
+}

@@ -210,3 +210,23 @@ fn snapshot_round_trip_and_busy_databases() {
         .get(0);
     assert_eq!(left, 0, "no temporary databases left behind");
 }
+
+/// The TCP connection is accepted but the handshake never comes: given up
+/// on (not hung), as unreachable. The bound is loose: it is not a timing.
+#[test]
+fn a_server_that_never_answers_is_given_up_on() {
+    let port = crate::common::silent_server();
+    let start = Instant::now();
+    let err = backend::open(&url(&format!(
+        "postgres://postgres:s3cr3t-pw@127.0.0.1:{port}/x"
+    )))
+    .err()
+    .expect("no answer");
+    assert!(
+        start.elapsed() < Duration::from_secs(8),
+        "{:?}",
+        start.elapsed()
+    );
+    assert!(matches!(err, DbError::Unreachable { .. }), "{err:?}");
+    assert!(!err.to_string().contains("s3cr3t-pw"), "{err}");
+}
