@@ -604,3 +604,43 @@ fn status_exit_codes() {
         describe(&out)
     );
 }
+
+/// A branch that adds a whole app: back on main, the app's applied rows are
+/// foreign (only the old tree tells them from a package's app), and
+/// `status` knows them afterwards from the store.
+#[test]
+fn an_app_only_the_branch_left_has_is_reported() {
+    let repo = project(Db::Sqlite);
+    manage(&repo, Db::Sqlite, &["migrate", "--noinput"]);
+    checkout(&repo, Db::Sqlite, &["-b", "coupons"]);
+    let settings = std::fs::read_to_string(repo.root.join("config/settings.py")).unwrap();
+    repo.stage(
+        "config/settings.py",
+        &settings.replace("    \"orders\",\n", "    \"orders\",\n    \"coupons\",\n"),
+    );
+    repo.stage("coupons/__init__.py", "");
+    repo.stage("coupons/migrations/__init__.py", "");
+    repo.stage(
+        "coupons/models.py",
+        "from django.db import models\n\n\nclass Coupon(models.Model):\n    code = models.CharField(max_length=20)\n",
+    );
+    repo.stage(
+        "coupons/migrations/0001_initial.py",
+        "from django.db import migrations, models\n\n\nclass Migration(migrations.Migration):\n\n    initial = True\n\n    dependencies = [\n    ]\n\n    operations = [\n        migrations.CreateModel(\n            name='Coupon',\n            fields=[\n                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),\n                ('code', models.CharField(max_length=20)),\n            ],\n        ),\n    ]\n",
+    );
+    repo.git(&["commit", "-q", "-m", "coupons"]);
+    manage(&repo, Db::Sqlite, &["migrate", "--noinput"]);
+
+    let out = checkout(&repo, Db::Sqlite, &["main"]);
+    let err = stderr(&out);
+    assert!(err.contains("coupons.0001_initial"), "{err}");
+    assert!(err.contains("migrate coupons zero"), "{err}");
+    // A warning, as schema-mismatch always is: exit 0, the row shown.
+    let status = migguard(&repo, Db::Sqlite, &["status"], 0);
+    assert!(
+        stdout(&status)
+            .contains("coupons\n [!] 0001_initial (applied in the database, not on this branch)"),
+        "{}",
+        describe(&status)
+    );
+}

@@ -140,6 +140,23 @@ fn check(argv: Vec<OsString>, printer: &mut Printer<'_>) {
     }
 }
 
+/// The apps of `django.contrib` that keep migrations: their rows are never
+/// a branch's.
+fn is_djangos_own_app(label: &str) -> bool {
+    matches!(
+        label,
+        "admin"
+            | "auth"
+            | "contenttypes"
+            | "sessions"
+            | "sites"
+            | "flatpages"
+            | "redirects"
+            | "messages"
+            | "staticfiles"
+    )
+}
+
 /// Whether git is in the middle of a rebase (its checkouts are steps).
 fn rebase_in_progress(repo: &Repo) -> bool {
     let dir = repo.git_dir();
@@ -260,8 +277,16 @@ fn compare(checkout: &PostCheckout, printer: &mut Printer<'_>) {
         stored: &[],
         applied: &db.applied,
     });
-    // The old tree only matters when something applied is not on the new one.
-    let old = if first.foreign.is_empty() {
+    // The old tree only matters when something applied is not on the new
+    // one: a migration the new tree lacks, or a row of an app the new tree
+    // does not have at all (which only the old tree can tell apart from a
+    // package's app).
+    let new_apps = new.discovery.app_labels();
+    let unknown_app = db
+        .applied
+        .iter()
+        .any(|key| !new_apps.contains(&key.app) && !is_djangos_own_app(&key.app));
+    let old = if first.foreign.is_empty() && !unknown_app {
         None
     } else {
         TreeSource::at(&repo, &checkout.prev_head, "")
@@ -276,7 +301,7 @@ fn compare(checkout: &PostCheckout, printer: &mut Printer<'_>) {
             })
     };
     let _ = cache.flush();
-    let drift = if first.foreign.is_empty() {
+    let drift = if old.is_none() && first.foreign.is_empty() {
         first
     } else {
         let stored = dbstate::stored_migrations(&store, &new, old.as_ref(), &db.applied);
