@@ -235,3 +235,36 @@ fn a_cycle_with_migrations_after_it_is_reported_and_the_analysis_ends() {
     // The models comparison runs to its end too.
     let _ = migguard_core::rules::models::check(&project, &source);
 }
+
+/// A settings module or `apps.py` whose syntax tree is very deep (a sum of
+/// 300,000 terms) is read on a large stack, like a migration: no crash, and
+/// the project is still analysed.
+#[test]
+fn hostile_settings_and_apps_modules_do_not_crash() {
+    let sum = format!("X = 1{}\n", "+1".repeat(300_000));
+    let source = MemorySource::new("test")
+        .with(
+            "manage.py",
+            "import os\nos.environ.setdefault('DJANGO_SETTINGS_MODULE', 'config.settings')\n",
+        )
+        .with("config/__init__.py", "")
+        .with(
+            "config/settings.py",
+            format!("INSTALLED_APPS = ['blog']\nAUTH_USER_MODEL = 'blog.Author'\n{sum}"),
+        )
+        .with("blog/__init__.py", "")
+        .with(
+            "blog/apps.py",
+            format!("from django.apps import AppConfig\n\n\nclass BlogConfig(AppConfig):\n    name = 'blog'\n    label = 'weblog'\n{sum}"),
+        )
+        .with("blog/migrations/__init__.py", "")
+        .with("blog/migrations/0001_initial.py", INITIAL);
+    let project =
+        analyze(&source, &Settings::default(), &AnalyzeOptions::default()).expect("analysis runs");
+    assert_eq!(project.migrations.len(), 1, "{:#?}", project.diagnostics);
+    assert_eq!(project.migrations[0].key.app, "weblog");
+    assert_eq!(
+        project.settings.swappable("AUTH_USER_MODEL").as_deref(),
+        Some("blog.Author")
+    );
+}

@@ -20,8 +20,27 @@ fn parse(bytes: &[u8]) -> Option<(String, Vec<Stmt>)> {
     Some((text, body))
 }
 
+/// Run `read` on a thread with a large stack, as migration files are read:
+/// a hostile module (a 300,000-term sum) builds a syntax tree too deep to
+/// walk or drop on the caller's stack. `None` when no thread can be had.
+fn on_large_stack<T: Send>(read: impl FnOnce() -> Option<T> + Send) -> Option<T> {
+    std::thread::scope(|scope| {
+        std::thread::Builder::new()
+            .name("migguard-facts".into())
+            .stack_size(256 * 1024 * 1024)
+            .spawn_scoped(scope, read)
+            .ok()?
+            .join()
+            .ok()?
+    })
+}
+
 /// The `label` class attribute of an `AppConfig` in `apps.py`.
 pub fn app_config_label(bytes: &[u8]) -> Option<String> {
+    on_large_stack(|| app_config_label_here(bytes))
+}
+
+fn app_config_label_here(bytes: &[u8]) -> Option<String> {
     let (_, body) = parse(bytes)?;
     body.iter().find_map(|stmt| {
         let Stmt::ClassDef(class) = stmt else {
@@ -48,6 +67,10 @@ pub struct SettingsModule {
 }
 
 pub fn settings_module(bytes: &[u8], package: &str) -> Option<SettingsModule> {
+    on_large_stack(|| settings_module_here(bytes, package))
+}
+
+fn settings_module_here(bytes: &[u8], package: &str) -> Option<SettingsModule> {
     let (text, body) = parse(bytes)?;
     let imports = ImportMap::collect(&body, package);
     let constants = HashMap::new();
