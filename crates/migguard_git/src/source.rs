@@ -128,6 +128,7 @@ pub struct TreeSource {
     commit: Oid,
     description: String,
     files: Files,
+    root_name: Option<String>,
 }
 
 impl std::fmt::Debug for TreeSource {
@@ -169,6 +170,7 @@ impl TreeSource {
             commit,
             description,
             files: Files::new(rows),
+            root_name: root_name(repo, prefix),
         })
     }
 
@@ -217,6 +219,20 @@ fn list_tree(
     Ok(rows)
 }
 
+/// The name of the project directory: the last part of `prefix`, or the
+/// work tree's own directory at the top (what the working-tree source
+/// answers for the same directory, so an app whose `migrations/` sits at the
+/// project root gets the same label from every source).
+fn root_name(repo: &Repo, prefix: &str) -> Option<String> {
+    let prefix = normalize_prefix(prefix);
+    if let Some(last) = prefix.rsplit('/').next().filter(|p| !p.is_empty()) {
+        return Some(last.to_owned());
+    }
+    let workdir = repo.workdir()?;
+    let workdir = workdir.canonicalize().unwrap_or(workdir);
+    Some(workdir.file_name()?.to_string_lossy().into_owned())
+}
+
 impl ProjectSource for TreeSource {
     fn describe(&self) -> String {
         self.description.clone()
@@ -236,6 +252,10 @@ impl ProjectSource for TreeSource {
     fn content_id(&self, path: &str) -> Option<String> {
         self.files.get(path).flatten().map(|oid| oid.to_string())
     }
+
+    fn root_name(&self) -> Option<String> {
+        self.root_name.clone()
+    }
 }
 
 /// The staging area: what `git commit` is about to record.
@@ -249,6 +269,7 @@ impl ProjectSource for TreeSource {
 pub struct IndexSource {
     repo: Arc<Mutex<Repository>>,
     files: Files,
+    root_name: Option<String>,
 }
 
 impl std::fmt::Debug for IndexSource {
@@ -344,6 +365,7 @@ impl IndexSource {
         Ok(IndexSource {
             repo: handle,
             files: Files::new(rows),
+            root_name: root_name(repo, &prefix),
         })
     }
 }
@@ -369,6 +391,10 @@ impl ProjectSource for IndexSource {
 
     fn content_id(&self, path: &str) -> Option<String> {
         self.files.get(path).flatten().map(|oid| oid.to_string())
+    }
+
+    fn root_name(&self) -> Option<String> {
+        self.root_name.clone()
     }
 }
 

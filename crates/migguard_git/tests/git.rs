@@ -102,7 +102,17 @@ fn sources_restricted_to_a_prefix() {
         let index = IndexSource::with_index_file(&repo, None, prefix).expect("index");
         assert_eq!(index.list().expect("list"), vec![PATH, "manage.py"]);
         assert_eq!(index.content_id(PATH), tree.content_id(PATH));
+        // The project directory's name, as the working-tree source gives it
+        // (the label of an app whose migrations/ sits at the project root).
+        assert_eq!(tree.root_name().as_deref(), Some("backend"));
+        assert_eq!(index.root_name().as_deref(), Some("backend"));
     }
+    let top = TreeSource::at(&repo, "HEAD", "").expect("tree");
+    assert_eq!(
+        top.root_name(),
+        migguard_core::source::WorkTree::new(&fx.root).root_name()
+    );
+    assert!(top.root_name().is_some());
     let missing = TreeSource::at(&repo, "HEAD", "nowhere").expect("tree");
     assert!(missing.list().expect("list").is_empty());
 }
