@@ -58,12 +58,15 @@ impl DbProblem {
         DbProblem { message }
     }
 
-    fn from_db(error: &DbError, url: &DatabaseUrl) -> DbProblem {
+    fn from_db(error: &DbError) -> DbProblem {
         let hint = match error {
             DbError::SqliteFileMissing { .. } => " (`python manage.py migrate` creates it)",
             _ => "",
         };
-        DbProblem::new(format!("{error}{hint}"), url.password())
+        // `DbError` has hidden the password where it is rendered (the URL,
+        // the server's words); hiding it again in the finished sentence would
+        // also hide every word that happens to contain it (`postgres`).
+        DbProblem::new(format!("{error}{hint}"), None)
     }
 }
 
@@ -105,8 +108,7 @@ pub fn read_database(
     override_url: Option<&str>,
 ) -> Result<DbView, DbProblem> {
     let located = locate_database(root, settings, django, override_url)?;
-    let rows = migguard_db::read_applied(&located.url)
-        .map_err(|e| DbProblem::from_db(&e, &located.url))?;
+    let rows = migguard_db::read_applied(&located.url).map_err(|e| DbProblem::from_db(&e))?;
     Ok(DbView {
         url_display: located.url.to_string(),
         applied: rows.keys(),
@@ -485,6 +487,24 @@ mod tests {
             fix_for(&d.foreign[0], &d, &ctx).as_deref(),
             Some("`MIGGUARD=0 git checkout feature && python manage.py migrate blog 0002_w && MIGGUARD=0 git checkout main`")
         );
+    }
+
+    #[test]
+    fn a_password_that_is_a_common_word_leaves_the_message_intact() {
+        let url: DatabaseUrl = "postgres://postgres:postgres@127.0.0.1:1/x"
+            .parse()
+            .unwrap();
+        let error = migguard_db::backend::open(&url)
+            .err()
+            .expect("nothing listens on port 1");
+        let p = DbProblem::from_db(&error);
+        assert!(
+            p.message
+                .contains("PostgreSQL server for postgres://postgres:***@127.0.0.1:1/x"),
+            "{}",
+            p.message
+        );
+        assert!(!p.message.contains(":postgres@"), "{}", p.message);
     }
 
     #[test]
