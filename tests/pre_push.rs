@@ -298,3 +298,31 @@ fn a_pushed_migration_that_does_not_parse_blocks() {
     assert!(err.contains("cannot read"), "{err}");
     assert_eq!(remote_head(&repo, "broken"), "");
 }
+
+/// A review file migguard cannot read (not UTF-8) is never written over:
+/// the reviews in it would be lost.
+#[test]
+fn review_never_writes_over_a_review_file_it_cannot_read() {
+    let repo = pushed_project();
+    commit_file(&repo, REMOVE, &fixture(REMOVE), "remove legacy_code");
+    let file = repo.root.join("migguard-reviews.toml");
+    let unreadable = b"# r\xe9views kept by hand\n".to_vec();
+    std::fs::write(&file, &unreadable).unwrap();
+    let root = repo.root.to_str().unwrap().to_owned();
+    let out = repo.migguard(
+        &[
+            "review".as_ref(),
+            "--yes".as_ref(),
+            "--path".as_ref(),
+            root.as_ref(),
+            REMOVE.as_ref(),
+        ],
+        Some(2),
+    );
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("cannot read"),
+        "{}",
+        describe(&out)
+    );
+    assert_eq!(std::fs::read(&file).unwrap(), unreadable);
+}

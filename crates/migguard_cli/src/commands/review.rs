@@ -42,7 +42,12 @@ pub fn run(args: &ReviewArgs, printer: &mut Printer<'_>) -> Result<ExitStatus> {
     let file_path = workspace.root.join(review::FILE_NAME);
     let mut reviews = match std::fs::read_to_string(&file_path) {
         Ok(text) => ReviewFile::parse(&text)?,
-        Err(_) => ReviewFile::default(),
+        Err(err) if err.kind() == std::io::ErrorKind::NotFound => ReviewFile::default(),
+        // Unreadable (not UTF-8, no permission): never written over.
+        Err(err) => anyhow::bail!(
+            "cannot read {}: {err}; fix or move it, the reviews in it would be lost",
+            file_path.display()
+        ),
     };
     let reviewer = repo
         .as_ref()
