@@ -243,7 +243,9 @@ impl Env<'_> {
         let func = match self.eval_ref(&c.func) {
             Value::Ref(r) => r,
             Value::Expr(e) => return unknown(format!("{e}(...)")),
-            other => return unknown(format!("a call of {other:?}")),
+            // What the callee names is not a class or function (an instance
+            // built at import time, `Manager.from_queryset(QS)`): said as written.
+            _ => return unknown(format!("{}(...)", c.func.written.trim_start_matches('$'))),
         };
         let args: Vec<Value> = c.args.iter().map(|v| self.eval(v)).collect();
         let kwargs: Vec<(String, Value)> = c

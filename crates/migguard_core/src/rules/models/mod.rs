@@ -290,6 +290,25 @@ class Post(TimeStamped):
     }
 
     #[test]
+    fn a_manager_built_at_import_time_is_named_as_written() {
+        let text = models(
+            "class Post(TimeStamped):\n",
+            "PostManager = models.Manager.from_queryset(models.QuerySet)\n\n\nclass Post(TimeStamped):\n    objects = PostManager()\n",
+        );
+        let diagnostics = run(&[("blog/models.py", &text)]);
+        let notes: Vec<&str> = diagnostics
+            .iter()
+            .filter(|d| d.rule == Rule::UnresolvedModel)
+            .map(|d| d.message.as_str())
+            .collect();
+        assert!(!notes.is_empty(), "{diagnostics:#?}");
+        for note in notes {
+            assert!(note.contains("`PostManager(...)`"), "{note}");
+            assert!(!note.contains("Call {"), "{note}");
+        }
+    }
+
+    #[test]
     fn a_changed_max_length_is_an_alter_field() {
         let core = CORE.replace("MAX_TITLE = 100", "MAX_TITLE = 200");
         let diagnostics = run(&[("core/models.py", &core)]);
