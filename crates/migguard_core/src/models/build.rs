@@ -284,6 +284,10 @@ struct Builder<'e, 'a> {
     apps: &'e AppTable,
     facts: RefCell<HashMap<ClassId, Option<Rc<ClassFacts>>>>,
     building: RefCell<HashSet<ClassId>>,
+    /// [`Builder::declared_abstract`] per class: each answer walks the
+    /// class's `Meta` bases, which ask the same of their owners, so a chain
+    /// of abstract models would otherwise be read exponentially often.
+    abstract_: RefCell<HashMap<ClassId, bool>>,
 }
 
 /// Both sides: the models (`models.py`) and the migrations' state.
@@ -299,6 +303,7 @@ pub(crate) fn analyze(
         apps,
         facts: RefCell::new(HashMap::new()),
         building: RefCell::new(HashSet::new()),
+        abstract_: RefCell::new(HashMap::new()),
     };
     builder.read_models(out);
     builder.canonical_migrations(project, replay, out);
@@ -572,6 +577,15 @@ impl<'e, 'a> Builder<'e, 'a> {
 
     /// True when a class's own `Meta` says `abstract = True`.
     fn declared_abstract(&self, id: &ClassId, depth: u32) -> bool {
+        if let Some(known) = self.abstract_.borrow().get(id) {
+            return *known;
+        }
+        let answer = self.declared_abstract_uncached(id, depth);
+        self.abstract_.borrow_mut().insert(id.clone(), answer);
+        answer
+    }
+
+    fn declared_abstract_uncached(&self, id: &ClassId, depth: u32) -> bool {
         let Some(info) = self.env.class_info(id) else {
             return false;
         };

@@ -308,6 +308,32 @@ class Post(TimeStamped):
         }
     }
 
+    /// Each abstract model's `Meta` inherits its parent's: reading whether
+    /// a class is abstract is done once per class (it was exponential in
+    /// the depth of the chain).
+    #[test]
+    fn a_long_chain_of_abstract_meta_inheritance_is_read() {
+        let mut text = MODELS.to_owned();
+        let mut parent = "models.Model".to_owned();
+        for i in 0..24 {
+            let meta = if i == 0 {
+                String::new()
+            } else {
+                format!("({parent}.Meta)")
+            };
+            text.push_str(&format!(
+                "\n\nclass A{i}({parent}):\n    f{i} = models.IntegerField(default=0)\n\n    class Meta{meta}:\n        abstract = True\n"
+            ));
+            parent = format!("A{i}");
+        }
+        text.push_str("\n\nclass Big(A23):\n    pass\n");
+        let diagnostics = run(&[("blog/models.py", &text)]);
+        assert_eq!(
+            operations(&diagnostics),
+            vec![op("CreateModel", "big", "big")]
+        );
+    }
+
     #[test]
     fn a_changed_max_length_is_an_alter_field() {
         let core = CORE.replace("MAX_TITLE = 100", "MAX_TITLE = 200");
