@@ -707,10 +707,14 @@ impl<'e, 'a> Builder<'e, 'a> {
         match evaluated {
             Value::None => Attr::Removed,
             Value::Call(call) => self.classify_call(*call),
-            Value::Expr(e) => match raw {
-                Value::Call(_) => Attr::Unknown(format!("`{e}` is not known statically")),
-                _ => Attr::Other,
-            },
+            // A call migguard cannot read (`IntegerField(**COMMON)`, a
+            // conditional, a project function building a field) may well be
+            // a field: never guessed to be something else, or a field added
+            // this way would read as removed once its migration exists.
+            Value::Expr(e) if matches!(raw, Value::Call(_)) || e.contains('(') => {
+                Attr::Unknown(format!("`{e}` is not known statically"))
+            }
+            Value::Expr(_) => Attr::Other,
             _ => Attr::Other,
         }
     }

@@ -334,6 +334,24 @@ class Post(TimeStamped):
         );
     }
 
+    /// A field written so that it cannot be read (`**kwargs`) is neither
+    /// new nor removed: it is left out, with a note.
+    #[test]
+    fn a_field_that_cannot_be_read_is_never_claimed_added_or_removed() {
+        let text = models(
+            "    slug = models.SlugField()\n",
+            "    slug = models.SlugField(**SLUG_OPTIONS)\n",
+        );
+        let text = format!("SLUG_OPTIONS = {{'max_length': 50}}\n{text}");
+        let diagnostics = run(&[("blog/models.py", &text)]);
+        assert!(operations(&diagnostics).is_empty(), "{diagnostics:#?}");
+        assert!(
+            diagnostics.iter().any(|d| d.rule == Rule::UnresolvedModel
+                && d.message.contains("SlugField(**SLUG_OPTIONS)")),
+            "{diagnostics:#?}"
+        );
+    }
+
     #[test]
     fn a_changed_max_length_is_an_alter_field() {
         let core = CORE.replace("MAX_TITLE = 100", "MAX_TITLE = 200");
