@@ -410,3 +410,58 @@ fn a_commit_touching_no_python_is_not_held_up() {
     assert!(!out.status.success(), "{}", describe(&out));
     assert!(stderr(&out).contains("MG103"), "{}", describe(&out));
 }
+
+/// A repository whose Django project is in a subdirectory: the hook finds
+/// it (the directory of its manage.py, or `[tool.migguard] root`) and
+/// honours the project's own pyproject.toml, as `migguard check` run there
+/// does.
+#[test]
+fn a_project_in_a_subdirectory_is_judged_with_its_own_configuration() {
+    let repo = GitRepo::new();
+    repo.install();
+    let from = fixture_project("conflict");
+    for entry in walk(&from) {
+        let rel = entry
+            .strip_prefix(&from)
+            .unwrap()
+            .to_string_lossy()
+            .replace('\\', "/");
+        if rel.contains("__pycache__") || rel.ends_with(".sqlite3") {
+            continue;
+        }
+        repo.write(
+            &format!("backend/{rel}"),
+            &std::fs::read_to_string(&entry).unwrap(),
+        );
+    }
+    repo.write("frontend/app.js", "console.log('shop')\n");
+    repo.git(&["add", "-A"]);
+    let out = repo.git_status(&["commit", "-q", "-m", "both leaves"]);
+    assert!(!out.status.success(), "{}", describe(&out));
+    let err = stderr(&out);
+    assert!(err.contains("MG103"), "{err}");
+    assert!(
+        err.contains(" inventory/migrations/0002_b_item_weight.py"),
+        "paths are the project's: {err}"
+    );
+
+    repo.stage(
+        "backend/pyproject.toml",
+        "[tool.migguard.severity]\nconflicting-migrations = \"warning\"\n",
+    );
+    let out = repo.git_status(&["commit", "-q", "-m", "both leaves, configured"]);
+    assert!(out.status.success(), "{}", describe(&out));
+    assert!(stderr(&out).contains("warning[MG103"), "{}", describe(&out));
+
+    // `root` at the top names the project when manage.py is not enough
+    // (here: a second manage.py as deep as the first).
+    repo.stage("tools/manage.py", "# not Django\n");
+    repo.stage("pyproject.toml", "[tool.migguard]\nroot = \"backend\"\n");
+    repo.stage(
+        "backend/inventory/admin.py",
+        "from django.contrib import admin\n",
+    );
+    let out = repo.git_status(&["commit", "-q", "-m", "root"]);
+    assert!(out.status.success(), "{}", describe(&out));
+    assert!(stderr(&out).contains("warning[MG103"), "{}", describe(&out));
+}

@@ -122,3 +122,46 @@ pub fn load_settings(source: &dyn ProjectSource, root: &Path) -> Result<Settings
     };
     Ok(options.resolve(&display)?)
 }
+
+/// Where the Django project lives in a repository, as a prefix of `top` (a
+/// source of the whole work tree, read at the revision being judged): the
+/// hooks run at the top of the work tree, the project may be below it.
+///
+/// `[tool.migguard] root` in the top-level `pyproject.toml` when set; else
+/// the top when it has `manage.py` or a `[tool.migguard]` table; else the
+/// directory of the shallowest `manage.py` when there is one such; else
+/// the top.
+pub fn project_prefix(top: &dyn ProjectSource) -> Result<String> {
+    let display = "pyproject.toml";
+    let configured = match top.read(display) {
+        Ok(bytes) => {
+            let text =
+                String::from_utf8(bytes).with_context(|| format!("{display} is not UTF-8"))?;
+            let configured_table = text.contains("[tool.migguard");
+            let options = Options::from_pyproject(&text, display)?;
+            match options.root {
+                Some(root) => {
+                    return Ok(root.trim_matches('/').trim_start_matches("./").to_owned())
+                }
+                None => configured_table,
+            }
+        }
+        Err(_) => false,
+    };
+    let files = top.list().unwrap_or_default();
+    if configured || files.iter().any(|f| f == "manage.py") {
+        return Ok(String::new());
+    }
+    let mut candidates: Vec<&str> = files
+        .iter()
+        .filter_map(|f| f.strip_suffix("/manage.py"))
+        .collect();
+    let Some(depth) = candidates.iter().map(|d| d.matches('/').count()).min() else {
+        return Ok(String::new());
+    };
+    candidates.retain(|d| d.matches('/').count() == depth);
+    Ok(match candidates.as_slice() {
+        [only] => (*only).to_owned(),
+        _ => String::new(),
+    })
+}

@@ -45,7 +45,7 @@ use migguard_git::{AppliedStore, DiskCache, Oid, Repo, TreeSource};
 use super::chain::{self, is_object_name, ProtocolError};
 use super::{report, snapshots};
 use crate::dbstate::{self, FixContext};
-use crate::workspace::load_settings;
+use crate::workspace::{load_settings, project_prefix};
 use crate::{ExitStatus, Printer};
 
 pub const HOOK: &str = "post-checkout";
@@ -215,11 +215,30 @@ fn compare(checkout: &PostCheckout, printer: &mut Printer<'_>) {
     ) else {
         return;
     };
-    let root = repo.workdir().unwrap_or(cwd);
-    let root = root.canonicalize().unwrap_or(root);
-    let Ok(new_source) = TreeSource::at(&repo, &checkout.new_head, "") else {
+    let Ok(top) = TreeSource::at(&repo, &checkout.new_head, "") else {
         return;
     };
+    // The project, wherever it lives in the repository (as of the branch
+    // entered).
+    let prefix = match project_prefix(&top) {
+        Ok(prefix) => prefix,
+        Err(err) => {
+            printer.warn(&format!(
+                "cannot compare the database with the branch: {err:#}"
+            ));
+            return;
+        }
+    };
+    let new_source = if prefix.is_empty() {
+        top
+    } else {
+        let Ok(source) = TreeSource::at(&repo, &checkout.new_head, &prefix) else {
+            return;
+        };
+        source
+    };
+    let root = repo.workdir().unwrap_or(cwd).join(&prefix);
+    let root = root.canonicalize().unwrap_or(root);
     let settings = match load_settings(&new_source, &root) {
         Ok(settings) => settings,
         Err(err) => {
@@ -289,7 +308,7 @@ fn compare(checkout: &PostCheckout, printer: &mut Printer<'_>) {
     let old = if first.foreign.is_empty() && !unknown_app {
         None
     } else {
-        TreeSource::at(&repo, &checkout.prev_head, "")
+        TreeSource::at(&repo, &checkout.prev_head, &prefix)
             .ok()
             .and_then(|source| {
                 let settings = load_settings(&source, &root).unwrap_or_else(|_| settings.clone());

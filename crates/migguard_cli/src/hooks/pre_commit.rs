@@ -24,7 +24,7 @@ use migguard_git::{staged_changes, Change, ChangeStatus, DiskCache, IndexSource,
 
 use super::chain;
 use super::report;
-use crate::workspace::load_settings;
+use crate::workspace::{load_settings, project_prefix};
 use crate::{ExitStatus, Printer};
 
 const HOOK: &str = "pre-commit";
@@ -58,14 +58,21 @@ pub fn run(argv: impl IntoIterator<Item = OsString>, printer: &mut Printer<'_>) 
 fn check_staged(printer: &mut Printer<'_>) -> Result<ExitStatus> {
     let cwd = std::env::current_dir().context("cannot read the current directory")?;
     let repo = Repo::discover(&cwd).context("not inside a git repository")?;
-    let changes = staged_changes(&repo, "").context("cannot compare the staging area with HEAD")?;
+    let top = IndexSource::staged(&repo, "").context("cannot read the staging area")?;
+    let prefix = project_prefix(&top)?;
+    let changes =
+        staged_changes(&repo, &prefix).context("cannot compare the staging area with HEAD")?;
     if !changes.iter().any(touches_python) {
         // Templates, docs, assets: nothing makemigrations or the migration
         // graph reads changes, so there is nothing to judge.
         return Ok(ExitStatus::Success);
     }
-    let source = IndexSource::staged(&repo, "").context("cannot read the staging area")?;
-    let root = repo.workdir().unwrap_or(cwd);
+    let source = if prefix.is_empty() {
+        top
+    } else {
+        IndexSource::staged(&repo, &prefix).context("cannot read the staging area")?
+    };
+    let root = repo.workdir().unwrap_or(cwd).join(&prefix);
     let settings = load_settings(&source, &root)?;
     let cache = DiskCache::open(&repo.common_dir());
     let project = project::analyze(
@@ -91,7 +98,9 @@ fn check_staged(printer: &mut Printer<'_>) -> Result<ExitStatus> {
         printer.warn(&format!("could not update the parse cache: {err}"));
     }
     diagnostics.extend(new_migration_names(&project, &changes));
-    diagnostics.extend(upstream_edits(&repo, &project, &settings, &changes));
+    diagnostics.extend(upstream_edits(
+        &repo, &project, &settings, &changes, &prefix,
+    ));
     let diagnostics = project::finish(&project, &settings, diagnostics);
 
     if diagnostics.is_empty() {
@@ -163,6 +172,7 @@ fn upstream_edits(
     project: &Project,
     settings: &Settings,
     changes: &[Change],
+    prefix: &str,
 ) -> Vec<Diagnostic> {
     let Some((upstream, commit)) = repo.upstream(settings.options.upstream.as_deref()) else {
         return Vec::new();
@@ -175,7 +185,8 @@ fn upstream_edits(
             (ChangeStatus::Renamed, Some(old)) => (UpstreamEdit::Renamed, old),
             _ => continue,
         };
-        if !is_migration_path(project, old) || !migguard_git::path_exists_at(repo, commit, old, "")
+        if !is_migration_path(project, old)
+            || !migguard_git::path_exists_at(repo, commit, old, prefix)
         {
             continue;
         }

@@ -18,7 +18,7 @@ use migguard_git::{commits_to_push, pushed_files, DiskCache, Oid, Repo, TreeSour
 
 use super::pre_push::{PrePush, PushUpdate};
 use super::report;
-use crate::workspace::load_settings;
+use crate::workspace::{load_settings, project_prefix};
 use crate::{ExitStatus, Printer};
 
 pub fn check(push: &PrePush, printer: &mut Printer<'_>) -> Result<ExitStatus> {
@@ -64,11 +64,14 @@ fn check_update(
         Some(Oid::from_str(&update.remote_sha).context("git passed a malformed object name")?)
     };
     let commits = commits_to_push(repo, local, remote, &push.remote_name)?;
-    let files = pushed_files(repo, &commits, "")?;
+    // The project as of the pushed tip, wherever it lives in the repository.
+    let prefix = project_prefix(&TreeSource::at(repo, &update.local_sha, "")?)?;
+    let files = pushed_files(repo, &commits, &prefix)?;
     if !files.iter().any(|f| f.path.ends_with(".py")) {
         return Ok(ExitStatus::Success);
     }
-    let source = TreeSource::at(repo, &update.local_sha, "")?;
+    let source = TreeSource::at(repo, &update.local_sha, &prefix)?;
+    let root = &root.join(&prefix);
     let settings = load_settings(&source, root)?;
     let project = analyze(&source, &settings, cache)?;
     // A pushed file that is not a readable migration has no operations to
@@ -126,6 +129,7 @@ fn check_update(
         update,
         &settings,
         &new_by_app,
+        &prefix,
     ));
     let findings = project::finish(&project, &settings, findings);
 
@@ -219,6 +223,7 @@ fn upstream_conflicts(
     update: &PushUpdate,
     settings: &migguard_core::config::Settings,
     new_by_app: &BTreeMap<String, Vec<String>>,
+    prefix: &str,
 ) -> Vec<Diagnostic> {
     if new_by_app.is_empty() {
         return Vec::new();
@@ -230,7 +235,7 @@ fn upstream_conflicts(
     if update.remote_ref == format!("refs/heads/{branch}") {
         return Vec::new();
     }
-    let Ok(source) = TreeSource::at(repo, &oid.to_string(), "") else {
+    let Ok(source) = TreeSource::at(repo, &oid.to_string(), prefix) else {
         return Vec::new();
     };
     let Ok(upstream_settings) = load_settings(&source, root) else {
