@@ -123,13 +123,12 @@ fn check_update(
     let mut findings = audit::audit(&project, &settings, &selection);
     findings.extend(upstream_conflicts(
         repo,
-        root,
+        (root, &prefix),
         cache,
         &project,
         update,
         &settings,
         &new_by_app,
-        &prefix,
     ));
     let findings = project::finish(&project, &settings, findings);
 
@@ -217,13 +216,12 @@ fn analyze(
 /// being pushed.
 fn upstream_conflicts(
     repo: &Repo,
-    root: &std::path::Path,
+    (root, prefix): (&std::path::Path, &str),
     cache: &DiskCache,
     ours: &Project,
     update: &PushUpdate,
     settings: &migguard_core::config::Settings,
     new_by_app: &BTreeMap<String, Vec<String>>,
-    prefix: &str,
 ) -> Vec<Diagnostic> {
     if new_by_app.is_empty() {
         return Vec::new();
