@@ -87,7 +87,13 @@ mod tests {
         let mut printer = Printer::plain(&mut out, &mut err);
         write_blocks(&mut printer, &[d]);
         let text = String::from_utf8(err).unwrap();
-        assert!(!text.contains('\u{1b}') && !text.contains('\u{7}'), "{text:?}");
-        assert!(text.contains("0012_auto_x\u{241b}]0;PWNED\u{2407}.py:1:1"), "{text:?}");
+        assert!(
+            !text.contains('\u{1b}') && !text.contains('\u{7}'),
+            "{text:?}"
+        );
+        assert!(
+            text.contains("0012_auto_x\u{241b}]0;PWNED\u{2407}.py:1:1"),
+            "{text:?}"
+        );
     }
 }
