@@ -794,3 +794,30 @@ fn snapshot_commands_save_list_restore_drop() {
     snap(&["drop", "main"], 0);
     assert!(snap(&["drop", "main"], 1).contains("no snapshot"));
 }
+
+/// A virtualenv interpreter named relatively, as projects configure it
+/// (`python = ".venv/bin/python"`, the `.venv` ignored by git): found from
+/// the temporary worktree too.
+#[cfg(unix)]
+#[test]
+fn a_relative_interpreter_is_found_from_the_worktree() {
+    let repo = feature_applied_then_main(&Db::Sqlite);
+    let real = String::from_utf8(
+        std::process::Command::new(python())
+            .args(["-c", "import sys; print(sys.executable)"])
+            .output()
+            .unwrap()
+            .stdout,
+    )
+    .unwrap();
+    std::fs::create_dir_all(repo.root.join(".venv/bin")).unwrap();
+    std::os::unix::fs::symlink(real.trim(), repo.root.join(".venv/bin/python")).unwrap();
+    repo.write(".gitignore", "db.sqlite3\n__pycache__/\n.venv/\n");
+    repo.write(
+        "pyproject.toml",
+        "[tool.migguard]\npython = \".venv/bin/python\"\n",
+    );
+    sync(&repo, &[], 0);
+    assert_synced(&repo, &main_keys());
+    assert_no_worktrees(&repo);
+}

@@ -213,11 +213,22 @@ pub fn run(args: &SyncArgs, printer: &mut Printer<'_>) -> Result<ExitStatus> {
         &working.settings,
         args.database.as_deref(),
     )?;
-    let python = args
-        .python
-        .clone()
-        .or_else(|| settings.options.python.clone())
-        .unwrap_or_else(|| "python3".to_owned());
+    // `manage.py` runs in a temporary worktree too: a relative interpreter
+    // path (`.venv/bin/python`) is made absolute first, against the current
+    // directory for --python and the project for the configuration.
+    let absolute = |python: String, base: &Path| -> String {
+        let path = Path::new(&python);
+        if path.is_relative() && path.components().count() > 1 {
+            base.join(path).to_string_lossy().into_owned()
+        } else {
+            python
+        }
+    };
+    let python = match (&args.python, &settings.options.python) {
+        (Some(python), _) => absolute(python.clone(), &std::env::current_dir()?),
+        (None, Some(python)) => absolute(python.clone(), &root),
+        (None, None) => "python3".to_owned(),
+    };
     let env = Env {
         cache: DiskCache::open(&repo.common_dir()),
         repo,
