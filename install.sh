@@ -4,18 +4,18 @@
 #   ./install.sh [--prefix DIR] [--repo PATH] [--uninstall] [--no-build]
 #
 # Builds `cargo build --release --locked` (unless --no-build) and copies
-# migguard, migguard-pre-commit, migguard-post-checkout and migguard-pre-push
-# to PREFIX/bin (default: $PREFIX, else ~/.local). Then, for the repository
-# given with --repo, or else the git repository around the current directory
-# (unless it is this source checkout), it runs
-# `PREFIX/bin/migguard install --repo REPO --bin-dir PREFIX/bin`.
+# migguard and the hook binaries migguard-pre-commit, migguard-pre-merge-commit,
+# migguard-post-checkout and migguard-pre-push to PREFIX/bin (default: $PREFIX,
+# else ~/.local). Then, for the repository given with --repo, or else the git
+# repository around the current directory (unless it is this source checkout),
+# it runs `PREFIX/bin/migguard install --repo REPO --bin-dir PREFIX/bin`.
 # --uninstall runs `migguard uninstall` for that repository and removes the
-# four binaries. Safe to rerun. The hook logic is in `migguard install`, not here.
+# five binaries. Safe to rerun. The hook logic is in `migguard install`, not here.
 #
 # MIGGUARD_BUILD_DIR: where the built binaries are (default: target/release).
 set -euo pipefail
 
-BINARIES=(migguard migguard-pre-commit migguard-post-checkout migguard-pre-push)
+BINARIES=(migguard migguard-pre-commit migguard-pre-merge-commit migguard-post-checkout migguard-pre-push)
 SRC_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd -P)
 
 prefix=${PREFIX:-$HOME/.local}

@@ -14,7 +14,12 @@ use std::path::{Path, PathBuf};
 use crate::support::git::{describe, mode, set_mode, write_executable, GitRepo};
 use crate::support::{migguard_bin, run};
 
-const HOOKS: [&str; 3] = ["pre-commit", "post-checkout", "pre-push"];
+const HOOKS: [&str; 4] = [
+    "pre-commit",
+    "pre-merge-commit",
+    "post-checkout",
+    "pre-push",
+];
 
 fn stdout(output: &std::process::Output) -> String {
     String::from_utf8_lossy(&output.stdout).into_owned()
@@ -76,7 +81,7 @@ fn read(path: &Path) -> String {
 }
 
 #[test]
-fn install_writes_the_three_shims_and_rerunning_changes_nothing() {
+fn install_writes_the_four_shims_and_rerunning_changes_nothing() {
     let repo = GitRepo::new();
     let output = repo.install();
     let hooks = repo.hooks_dir();
@@ -110,7 +115,7 @@ fn install_writes_the_three_shims_and_rerunning_changes_nothing() {
     assert_eq!(before, after);
     assert_eq!(
         stdout(&again).matches("already installed").count(),
-        3,
+        4,
         "{}",
         describe(&again)
     );
@@ -127,7 +132,12 @@ fn install_writes_the_three_shims_and_rerunning_changes_nothing() {
     entries.sort();
     assert_eq!(
         entries,
-        ["post-checkout", "pre-commit", "pre-push"],
+        [
+            "post-checkout",
+            "pre-commit",
+            "pre-merge-commit",
+            "pre-push"
+        ],
         "no stray files"
     );
 
@@ -495,6 +505,7 @@ fn install_sh_copies_the_binaries_installs_and_uninstalls() {
         for name in [
             "migguard",
             "migguard-pre-commit",
+            "migguard-pre-merge-commit",
             "migguard-post-checkout",
             "migguard-pre-push",
         ] {
@@ -569,3 +580,4 @@ fn a_legacy_hook_that_is_our_own_shim_does_not_loop() {
     let push = repo.git_status(&["push", "-q", "origin", "main"]);
     assert!(push.status.success(), "{}", describe(&push));
 }
+

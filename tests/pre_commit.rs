@@ -465,3 +465,80 @@ fn a_project_in_a_subdirectory_is_judged_with_its_own_configuration() {
     assert!(out.status.success(), "{}", describe(&out));
     assert!(stderr(&out).contains("warning[MG103"), "{}", describe(&out));
 }
+
+/// Two branches that each add a `0002_*` to `inventory` merge without a
+/// conflict in git, so git runs pre-merge-commit (not pre-commit) on the
+/// result: it must block the merge commit like pre-commit blocks a commit.
+#[test]
+fn a_clean_git_merge_of_two_leaves_is_blocked_by_pre_merge_commit() {
+    const FIRST_LEAF: &str = "inventory/migrations/0002_a_item_sku.py";
+    const SKU: &str = "    sku = models.CharField(max_length=32, default=\"\")\n";
+    const NAME: &str = "    name = models.CharField(max_length=100)\n";
+    let repo = GitRepo::new();
+    repo.install();
+    copy_project(
+        &repo,
+        "conflict",
+        &[FIRST_LEAF, SECOND_LEAF, OTHER_CONFLICT],
+    );
+    let base_models = without_line("conflict", ITEM_MODELS, WEIGHT).replace(SKU, "");
+    repo.write(ITEM_MODELS, &base_models);
+    repo.write(
+        "orders/models.py",
+        &without_line(
+            "conflict",
+            "orders/models.py",
+            "    billing_address = models.TextField(blank=True, default=\"\")\n",
+        ),
+    );
+    repo.git(&["add", "-A"]);
+    repo.git(&["commit", "-q", "-m", "project"]);
+
+    // Each branch adds one field and its migration, each commit passing
+    // pre-commit; the fields sit apart in models.py so git merges it.
+    repo.git(&["checkout", "-q", "-b", "sku"]);
+    repo.stage(ITEM_MODELS, &format!("{base_models}{SKU}"));
+    repo.stage(FIRST_LEAF, &fixture_file("conflict", FIRST_LEAF));
+    repo.git(&["commit", "-q", "-m", "sku"]);
+    repo.git(&["checkout", "-q", "main"]);
+    repo.git(&["checkout", "-q", "-b", "weight"]);
+    repo.stage(
+        ITEM_MODELS,
+        &base_models.replace(NAME, &format!("{WEIGHT}{NAME}")),
+    );
+    repo.stage(SECOND_LEAF, &fixture_file("conflict", SECOND_LEAF));
+    repo.git(&["commit", "-q", "-m", "weight"]);
+    repo.git(&["checkout", "-q", "sku"]);
+    let sku_head = repo.git_stdout(&["rev-parse", "HEAD"]);
+
+    let out = repo.git_status(&["merge", "--no-edit", "weight"]);
+    assert!(!out.status.success(), "{}", describe(&out));
+    let err = stderr(&out);
+    assert!(err.contains("MG103 conflicting-migrations"), "{err}");
+    assert!(err.contains("0002_a_item_sku, 0002_b_item_weight"), "{err}");
+    assert!(err.contains("git merge --no-verify"), "{err}");
+    assert_eq!(
+        repo.git_stdout(&["rev-parse", "HEAD"]),
+        sku_head,
+        "no merge commit was made"
+    );
+
+    // Finishing the merge by hand goes through pre-commit, which blocks it
+    // too until Django's merge migration is added.
+    let out = repo.git_status(&["commit", "-q", "--no-edit"]);
+    assert!(!out.status.success(), "{}", describe(&out));
+    assert!(stderr(&out).contains("MG103"), "{}", describe(&out));
+    let merge = "inventory/migrations/0003_merge_0002_a_item_sku_0002_b_item_weight.py";
+    repo.stage(merge, &fixture_file("conflict_merged", merge));
+    let out = repo.git_status(&["commit", "-q", "--no-edit"]);
+    assert!(out.status.success(), "{}", describe(&out));
+    let parents = repo.git_stdout(&["rev-list", "--parents", "-n", "1", "HEAD"]);
+    assert_eq!(parents.split(' ').count(), 3, "a merge commit: {parents}");
+
+    // `git merge --no-verify` is the deliberate way past the hook.
+    repo.git(&["reset", "-q", "--hard", &sku_head]);
+    let out = repo.git_status(&["merge", "--no-verify", "--no-edit", "weight"]);
+    assert!(out.status.success(), "{}", describe(&out));
+    assert!(!stderr(&out).contains("MG103"), "{}", describe(&out));
+    assert_ne!(repo.git_stdout(&["rev-parse", "HEAD"]), sku_head);
+}

@@ -29,6 +29,9 @@ pub fn migguard_bin(name: &str) -> PathBuf {
     match name {
         "migguard" => PathBuf::from(env!("CARGO_BIN_EXE_migguard")),
         "migguard-pre-commit" => PathBuf::from(env!("CARGO_BIN_EXE_migguard-pre-commit")),
+        "migguard-pre-merge-commit" => {
+            PathBuf::from(env!("CARGO_BIN_EXE_migguard-pre-merge-commit"))
+        }
         "migguard-post-checkout" => PathBuf::from(env!("CARGO_BIN_EXE_migguard-post-checkout")),
         "migguard-pre-push" => PathBuf::from(env!("CARGO_BIN_EXE_migguard-pre-push")),
         other => panic!("no binary {other}"),

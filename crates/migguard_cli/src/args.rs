@@ -127,6 +127,7 @@ pub struct RuleArgs {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum HookName {
     PreCommit,
+    PreMergeCommit,
     PostCheckout,
     PrePush,
 }
@@ -142,7 +143,7 @@ pub struct InstallArgs {
         value_enum,
         value_delimiter = ',',
         value_name = "HOOK,...",
-        default_value = "pre-commit,post-checkout,pre-push"
+        default_value = "pre-commit,pre-merge-commit,post-checkout,pre-push"
     )]
     pub hooks: Vec<HookName>,
     /// Install only: where the hooks look for the `migguard-<hook>` binaries (then on PATH);

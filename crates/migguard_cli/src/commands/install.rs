@@ -29,6 +29,7 @@ const MARKER_PREFIX: &str = "# migguard-managed hook";
 fn hook_name(hook: HookName) -> &'static str {
     match hook {
         HookName::PreCommit => "pre-commit",
+        HookName::PreMergeCommit => "pre-merge-commit",
         HookName::PostCheckout => "post-checkout",
         HookName::PrePush => "pre-push",
     }

@@ -8,6 +8,16 @@
 //! `max_migration.txt` (templates, docs, assets) cannot change what
 //! `makemigrations` or the migration graph sees: it is not analysed, and
 //! not held up by an earlier commit made with `--no-verify`.
+//!
+//! The same checks run as the pre-merge-commit hook ([`run_merge`]): git
+//! runs it after a `git merge` that completed without conflicts, with the
+//! merge result in the index, before it makes the merge commit (a merge
+//! with conflicts is committed by `git commit`, which runs pre-commit). Two
+//! branches that each add a `0002_*` to one app merge cleanly in git and
+//! leave two leaves: that is what this hook catches. The per-file rules
+//! (`auto-named-migration`, `edited-upstream-migration`) are left out there:
+//! the merged files were judged when they were committed on their own
+//! branch, and what only a merge creates is the combination.
 
 use std::ffi::OsString;
 
@@ -27,25 +37,70 @@ use super::report;
 use crate::workspace::{load_settings, project_prefix};
 use crate::{ExitStatus, Printer};
 
-const HOOK: &str = "pre-commit";
+/// What git is about to record from the index.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Staged {
+    /// `git commit`: the pre-commit hook.
+    Commit,
+    /// `git merge` without conflicts: the pre-merge-commit hook.
+    Merge,
+}
 
+impl Staged {
+    fn hook(self) -> &'static str {
+        match self {
+            Staged::Commit => "pre-commit",
+            Staged::Merge => "pre-merge-commit",
+        }
+    }
+
+    /// The git command whose `--no-verify` skips this hook.
+    fn command(self) -> &'static str {
+        match self {
+            Staged::Commit => "commit",
+            Staged::Merge => "merge",
+        }
+    }
+}
+
+/// The pre-commit hook.
 pub fn run(argv: impl IntoIterator<Item = OsString>, printer: &mut Printer<'_>) -> ExitStatus {
+    run_for(Staged::Commit, argv, printer)
+}
+
+/// The pre-merge-commit hook: the same checks on the merge result.
+pub fn run_merge(
+    argv: impl IntoIterator<Item = OsString>,
+    printer: &mut Printer<'_>,
+) -> ExitStatus {
+    run_for(Staged::Merge, argv, printer)
+}
+
+fn run_for(
+    staged: Staged,
+    argv: impl IntoIterator<Item = OsString>,
+    printer: &mut Printer<'_>,
+) -> ExitStatus {
     let hook = chain::parse_hook_args(argv);
+    let name = staged.hook();
     let legacy = match &hook.hook_dir {
-        Some(dir) => match chain::run_legacy(HOOK, dir, &hook.args, None) {
+        Some(dir) => match chain::run_legacy(name, dir, &hook.args, None) {
             Ok(code) => code,
             Err(err) => {
-                printer.error(&format!("cannot run the previous {HOOK} hook: {err}"));
+                printer.error(&format!("cannot run the previous {name} hook: {err}"));
                 Some(1)
             }
         },
         None => None,
     };
-    let ours = match check_staged(printer) {
+    let ours = match check_staged(staged, printer) {
         Ok(status) => status,
         Err(err) => {
+            let command = staged.command();
             printer.error(&format!("{err:#}"));
-            printer.note("to commit anyway: `git commit --no-verify` (or MIGGUARD=0 git commit)");
+            printer.note(&format!(
+                "to {command} anyway: `git {command} --no-verify` (or MIGGUARD=0 git {command})"
+            ));
             ExitStatus::Error
         }
     };
@@ -55,7 +110,7 @@ pub fn run(argv: impl IntoIterator<Item = OsString>, printer: &mut Printer<'_>) 
     }
 }
 
-fn check_staged(printer: &mut Printer<'_>) -> Result<ExitStatus> {
+fn check_staged(staged: Staged, printer: &mut Printer<'_>) -> Result<ExitStatus> {
     let cwd = std::env::current_dir().context("cannot read the current directory")?;
     let repo = Repo::discover(&cwd).context("not inside a git repository")?;
     let top = IndexSource::staged(&repo, "").context("cannot read the staging area")?;
@@ -97,10 +152,12 @@ fn check_staged(printer: &mut Printer<'_>) -> Result<ExitStatus> {
         // The cache only saves time; a failure to write it changes nothing.
         printer.warn(&format!("could not update the parse cache: {err}"));
     }
-    diagnostics.extend(new_migration_names(&project, &changes));
-    diagnostics.extend(upstream_edits(
-        &repo, &project, &settings, &changes, &prefix,
-    ));
+    if staged == Staged::Commit {
+        diagnostics.extend(new_migration_names(&project, &changes));
+        diagnostics.extend(upstream_edits(
+            &repo, &project, &settings, &changes, &prefix,
+        ));
+    }
     let diagnostics = project::finish(&project, &settings, diagnostics);
 
     if diagnostics.is_empty() {
@@ -108,10 +165,15 @@ fn check_staged(printer: &mut Printer<'_>) -> Result<ExitStatus> {
     }
     let summary = report::write_blocks(printer, &diagnostics);
     if summary.errors > 0 {
+        let command = staged.command();
         let _ = writeln!(
             printer.err,
-            "migguard: commit blocked ({}). Fix the staged files, or commit anyway with `git commit --no-verify`.",
-            report::counts(&summary)
+            "migguard: {command} blocked ({}). {}, or {command} anyway with `git {command} --no-verify`.",
+            report::counts(&summary),
+            match staged {
+                Staged::Commit => "Fix the staged files",
+                Staged::Merge => "The merge is not committed: fix the result, then `git commit`",
+            }
         );
         Ok(ExitStatus::Failure)
     } else {
