@@ -581,3 +581,42 @@ fn a_legacy_hook_that_is_our_own_shim_does_not_loop() {
     assert!(push.status.success(), "{}", describe(&push));
 }
 
+#[test]
+fn uninstall_removes_our_shim_that_another_hook_manager_kept_as_legacy() {
+    // Another hook manager (the pre-commit framework's `pre-commit install`,
+    // for one) installed over our shim and moved it to `<hook>.legacy`,
+    // which it keeps running. Our shim runs a recording stand-in.
+    let repo = GitRepo::new();
+    let (bin_dir, bin_log) = recording_bin_dir(&repo, "recording");
+    repo.install_with_bin_dir(&bin_dir);
+    let hooks = repo.hooks_dir();
+    let log = repo.scratch("log");
+    let manager = format!(
+        "#!/bin/sh\n# another hook manager\necho \"manager $*\" >> '{}'\n\
+         [ -x \"$0.legacy\" ] && exec \"$0.legacy\" \"$@\"\nexit 0\n",
+        log.display()
+    );
+    std::fs::rename(hooks.join("pre-commit"), hooks.join("pre-commit.legacy")).unwrap();
+    write_executable(&hooks.join("pre-commit"), &manager);
+
+    let output = repo.uninstall();
+    assert!(
+        stdout(&output).contains("pre-commit: removed migguard's hook from"),
+        "{}",
+        describe(&output)
+    );
+    assert!(
+        !hooks.join("pre-commit.legacy").exists(),
+        "our shim is gone: {}",
+        describe(&output)
+    );
+    assert_eq!(read(&hooks.join("pre-commit")), manager, "theirs stays");
+    for hook in ["pre-merge-commit", "post-checkout", "pre-push"] {
+        assert!(!hooks.join(hook).exists(), "{hook}");
+    }
+    // The manager's hook still runs, and nothing of migguard's with it.
+    repo.stage("README.md", "hello\n");
+    repo.git(&["commit", "-q", "-m", "first"]);
+    assert_eq!(read(&log), "manager \n");
+    assert!(!bin_log.exists(), "migguard-pre-commit did not run");
+}

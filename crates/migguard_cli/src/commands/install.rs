@@ -1,18 +1,18 @@
 //! `migguard install` and `migguard uninstall`: put the shims of
 //! `hooks/shim.sh` into the repository's hooks directory, and take them out.
 //!
-//! The hooks directory is whatever `git rev-parse --git-path hooks` says,
-//! so `core.hooksPath`, linked worktrees and submodules are handled by git.
+//! The hooks directory is the one git uses ([`Repo::hooks_dir`], what
+//! `git rev-parse --git-path hooks` says), so `core.hooksPath`, linked
+//! worktrees and submodules are covered.
 //! A hook that is not ours is never overwritten: it is moved to
 //! `<hook>.legacy` (the hook binaries run it first, see
 //! [`crate::hooks::chain`]) and moved back by `uninstall`. Both commands
 //! are safe to rerun. Everything is checked before anything is changed.
 
-use std::ffi::OsString;
 use std::path::{Path, PathBuf};
-use std::process::Command;
 
 use anyhow::{bail, Context, Result};
+use migguard_git::Repo;
 
 use crate::args::{HookName, InstallArgs};
 use crate::hooks::chain::legacy_path;
@@ -68,35 +68,6 @@ struct HooksDir {
     location: Location,
 }
 
-/// Run git in `repo`; its standard output without the final newline.
-fn git(repo: &Path, args: &[&str]) -> Result<Option<OsString>> {
-    let output = Command::new("git")
-        .arg("-C")
-        .arg(repo)
-        .args(args)
-        .output()
-        .context("cannot run git (is it installed and on PATH?)")?;
-    if !output.status.success() {
-        return Ok(None);
-    }
-    let mut stdout = output.stdout;
-    while stdout.last().is_some_and(|&b| b == b'\n' || b == b'\r') {
-        stdout.pop();
-    }
-    Ok(Some(bytes_to_os(stdout)))
-}
-
-#[cfg(unix)]
-fn bytes_to_os(bytes: Vec<u8>) -> OsString {
-    use std::os::unix::ffi::OsStringExt;
-    OsString::from_vec(bytes)
-}
-
-#[cfg(not(unix))]
-fn bytes_to_os(bytes: Vec<u8>) -> OsString {
-    OsString::from(String::from_utf8_lossy(&bytes).into_owned())
-}
-
 /// `path` made absolute with its existing part canonicalised, so paths can
 /// be compared with `starts_with` whatever symlinks (`/tmp` on macOS) or
 /// `..` git printed.
@@ -121,22 +92,18 @@ fn normalize(path: &Path) -> PathBuf {
     }
 }
 
-/// Ask git for the hooks directory of the repository containing `repo`.
+/// The hooks directory of the repository containing `repo`, as git finds
+/// it ([`Repo::hooks_dir`]: `core.hooksPath`, else the common git
+/// directory's `hooks`), and where it lies.
 fn find_hooks_dir(repo: &Path) -> Result<HooksDir> {
     if !repo.is_dir() {
         bail!("{} is not a directory", repo.display());
     }
-    // Relative paths git prints are relative to the directory given to `-C`
-    // (git itself resolves a relative core.hooksPath against the top level).
-    let resolve = |path: OsString| normalize(&repo.join(path));
-    let not_a_repo = || format!("{} is not in a git repository", repo.display());
-    let hooks = git(repo, &["rev-parse", "--git-path", "hooks"])?.with_context(not_a_repo)?;
-    let git_dir = git(repo, &["rev-parse", "--git-dir"])?.with_context(not_a_repo)?;
-    let common_dir = git(repo, &["rev-parse", "--git-common-dir"])?.with_context(not_a_repo)?;
-    let (hooks, git_dir, common_dir) = (resolve(hooks), resolve(git_dir), resolve(common_dir));
-    let top_level = git(repo, &["rev-parse", "--show-toplevel"])?
-        .filter(|path| !path.is_empty())
-        .map(resolve);
+    let found = Repo::open(repo)
+        .with_context(|| format!("{} is not in a git repository", repo.display()))?;
+    let hooks = normalize(&found.hooks_dir());
+    let (git_dir, common_dir) = (normalize(&found.git_dir()), normalize(&found.common_dir()));
+    let top_level = found.workdir().map(|top| normalize(&top));
     let location = if hooks.starts_with(&git_dir) || hooks.starts_with(&common_dir) {
         Location::GitDir
     } else if top_level.is_some_and(|top| hooks.starts_with(top)) {
@@ -378,11 +345,18 @@ pub fn uninstall(args: &InstallArgs, printer: &mut Printer<'_>) -> Result<ExitSt
     for hook in dedup(&args.hooks) {
         let path = dir.path.join(hook);
         let legacy = legacy_path(hook, &dir.path);
+        // Our shim as `<hook>.legacy`: another hook manager installed over
+        // it and runs it as its previous hook (or the shim was copied
+        // there). Restoring it would leave migguard installed; it goes.
+        let legacy_is_ours = matches!(existing(&legacy, b"")?, Existing::Ours { .. });
         let done = match existing(&path, b"")? {
             Existing::Ours { .. } => {
                 std::fs::remove_file(&path)
                     .with_context(|| format!("cannot remove {}", path.display()))?;
-                if exists(&legacy) {
+                if legacy_is_ours {
+                    remove(&legacy)?;
+                    format!("removed {} and {}", path.display(), legacy.display())
+                } else if exists(&legacy) {
                     rename(&legacy, &path)?;
                     format!(
                         "removed migguard's hook; restored your previous hook from {}",
@@ -392,6 +366,10 @@ pub fn uninstall(args: &InstallArgs, printer: &mut Printer<'_>) -> Result<ExitSt
                     format!("removed {}", path.display())
                 }
             }
+            Existing::Absent if legacy_is_ours => {
+                remove(&legacy)?;
+                format!("removed {}", legacy.display())
+            }
             Existing::Absent if exists(&legacy) => {
                 rename(&legacy, &path)?;
                 format!(
@@ -400,6 +378,15 @@ pub fn uninstall(args: &InstallArgs, printer: &mut Printer<'_>) -> Result<ExitSt
                 )
             }
             Existing::Absent => "not installed".to_owned(),
+            Existing::Foreign if legacy_is_ours => {
+                remove(&legacy)?;
+                format!(
+                    "removed migguard's hook from {}, where another hook manager had moved it; \
+                     {} is not migguard's and stays",
+                    legacy.display(),
+                    path.display()
+                )
+            }
             Existing::Foreign | Existing::Directory => {
                 format!("{} is not migguard's; left as it is", path.display())
             }
@@ -407,6 +394,10 @@ pub fn uninstall(args: &InstallArgs, printer: &mut Printer<'_>) -> Result<ExitSt
         writeln!(printer.out, "{hook}: {done}")?;
     }
     Ok(ExitStatus::Success)
+}
+
+fn remove(path: &Path) -> Result<()> {
+    std::fs::remove_file(path).with_context(|| format!("cannot remove {}", path.display()))
 }
 
 #[cfg(test)]
@@ -441,6 +432,7 @@ mod tests {
     #[test]
     fn the_shim_runs_under_sh() {
         use std::os::unix::fs::PermissionsExt;
+        use std::process::Command;
         let dir = tempfile::tempdir().unwrap();
         let bin_dir = dir.path().join("b'in");
         std::fs::create_dir(&bin_dir).unwrap();
