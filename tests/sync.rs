@@ -144,12 +144,20 @@ fn settings_for(db: &Db<'_>) -> String {
 
 /// A repository with the hooks installed and `main` committed.
 fn project(db: &Db<'_>, snapshots: bool) -> GitRepo {
+    project_with(&settings_for(db), "", snapshots)
+}
+
+/// [`project`] with these settings and more lines in `.gitignore`.
+fn project_with(settings: &str, more_ignored: &str, snapshots: bool) -> GitRepo {
     let repo = GitRepo::new();
     repo.install();
     copy_tree(&repo, &fixture_project("conflict_merged"), "");
     write_models(&repo, false);
-    repo.write("config/settings.py", &settings_for(db));
-    repo.write(".gitignore", "db.sqlite3\n__pycache__/\n");
+    repo.write("config/settings.py", settings);
+    repo.write(
+        ".gitignore",
+        &format!("db.sqlite3\n__pycache__/\n{more_ignored}"),
+    );
     if snapshots {
         repo.write(
             "pyproject.toml",
@@ -346,16 +354,20 @@ fn assert_no_worktrees(repo: &GitRepo) {
 /// main migrated, feature migrated on top, back on main (hook fired).
 fn feature_applied_then_main(db: &Db<'_>) -> GitRepo {
     let repo = project(db, false);
-    manage(&repo, &["migrate", "--noinput"]);
+    apply_feature_then_main(&repo);
+    repo
+}
+
+fn apply_feature_then_main(repo: &GitRepo) {
+    manage(repo, &["migrate", "--noinput"]);
     sql(
-        &repo,
+        repo,
         &["INSERT INTO orders_order (number, shipping_address) VALUES ('A-1', 'Elm St')"],
     );
-    add_feature(&repo);
-    manage(&repo, &["migrate", "--noinput"]);
-    assert_eq!(project_rows(&repo), feature_keys());
-    checkout(&repo, &["main"]);
-    repo
+    add_feature(repo);
+    manage(repo, &["migrate", "--noinput"]);
+    assert_eq!(project_rows(repo), feature_keys());
+    checkout(repo, &["main"]);
 }
 
 fn round_trip(db: &Db<'_>) {
@@ -820,4 +832,48 @@ fn a_relative_interpreter_is_found_from_the_worktree() {
     sync(&repo, &[], 0);
     assert_synced(&repo, &main_keys());
     assert_no_worktrees(&repo);
+}
+
+/// Settings that read git-ignored files (a `.env` at the top and a
+/// `local_settings.py` beside `settings.py`), which a worktree of a commit
+/// does not have: sync links them into its temporary worktree.
+#[test]
+fn settings_that_read_ignored_files_work_in_the_worktree() {
+    let settings = format!(
+        "{}\n# Machine-local files, ignored by git.\n\
+         SECRET_KEY = (BASE_DIR / \".env\").read_text().strip().split(\"=\", 1)[1]\n\
+         from .local_settings import *  # noqa: E402,F401,F403\n",
+        settings_for(&Db::Sqlite)
+    );
+    let repo = project_with(&settings, ".env\nconfig/local_settings.py\n", false);
+    repo.write(".env", "SECRET_KEY=from-the-dot-env\n");
+    repo.write("config/local_settings.py", "LOCAL = True\n");
+    assert!(
+        repo.git_stdout(&["status", "--porcelain"]).is_empty(),
+        "the two files are ignored"
+    );
+    apply_feature_then_main(&repo);
+
+    let out = sync(&repo, &["--plan"], 0);
+    let plan = text(&out);
+    for file in [".env", "config/local_settings.py"] {
+        assert!(
+            plan.contains(&format!(
+                "ln -s {}",
+                repo.root.canonicalize().unwrap().join(file).display()
+            )),
+            "{file} is linked: {plan}"
+        );
+    }
+    assert!(!plan.contains("db.sqlite3-"), "{plan}");
+
+    sync(&repo, &[], 0);
+    assert_synced(&repo, &main_keys());
+    assert_no_worktrees(&repo);
+    assert_eq!(
+        std::fs::read_to_string(repo.root.join(".env")).unwrap(),
+        "SECRET_KEY=from-the-dot-env\n",
+        "the real files stay"
+    );
+    assert!(repo.root.join("config/local_settings.py").is_file());
 }

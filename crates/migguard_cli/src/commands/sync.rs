@@ -11,7 +11,9 @@
 //!    template copy; MySQL/MariaDB needs `--no-backup` and a manual dump);
 //! 4. in a temporary `git worktree` of a commit that has the files (the
 //!    stored files written in when needed), pointed at the same database,
-//!    run the project's own `manage.py migrate APP TARGET` per app;
+//!    with the untracked files the settings may read (`.env`,
+//!    `local_settings.py`) linked in, run the project's own
+//!    `manage.py migrate APP TARGET` per app;
 //! 5. run `manage.py migrate` for the target's migrations;
 //! 6. read `django_migrations` again and check it matches.
 //!
@@ -60,6 +62,9 @@ struct Env {
     url: DatabaseUrl,
     /// `DATABASE_URL` for the commands, when `--database` was given.
     database_arg: Option<String>,
+    /// Untracked files the settings may read, repository-relative: linked
+    /// into each temporary worktree that lacks them (see [`untracked_companions`]).
+    companions: Vec<String>,
 }
 
 impl Env {
@@ -229,7 +234,15 @@ pub fn run(args: &SyncArgs, printer: &mut Printer<'_>) -> Result<ExitStatus> {
         (None, Some(python)) => absolute(python.clone(), &root),
         (None, None) => "python3".to_owned(),
     };
+    let companions = untracked_companions(
+        &workdir,
+        &prefix,
+        &manage_py,
+        working.settings.module.as_deref(),
+        located.url.sqlite_path(),
+    );
     let env = Env {
+        companions,
         cache: DiskCache::open(&repo.common_dir()),
         repo,
         workdir,
@@ -859,6 +872,90 @@ fn sqlite_link(env: &Env, dir: &Path) -> Option<(PathBuf, PathBuf)> {
     Some((dir.join(rel), real))
 }
 
+/// The untracked files (git-ignored ones included) that a project's
+/// settings typically read and a worktree of a commit does not have:
+/// `.env`, `local_settings.py`, `secrets.json`... Only plain files directly
+/// in the directories where they live: the top of the work tree, the
+/// project's directory, `manage.py`'s directory (Python's first import
+/// path) and the packages of the settings module (`config/` for
+/// `config.settings`). Directories (`.venv`, `node_modules`) are not
+/// followed, and the SQLite database and its journals are left to
+/// [`sqlite_link`]. Repository-relative, sorted; empty when git cannot say.
+fn untracked_companions(
+    workdir: &Path,
+    prefix: &str,
+    manage_py: &str,
+    settings_module: Option<&str>,
+    sqlite: Option<&Path>,
+) -> Vec<String> {
+    let join = |base: &str, rel: &str| match (base.is_empty(), rel.is_empty()) {
+        (true, _) => rel.to_owned(),
+        (_, true) => base.to_owned(),
+        _ => format!("{base}/{rel}"),
+    };
+    let manage_dir = join(
+        prefix,
+        Path::new(manage_py)
+            .parent()
+            .and_then(Path::to_str)
+            .unwrap_or(""),
+    );
+    let mut dirs = BTreeSet::from([String::new(), prefix.to_owned(), manage_dir.clone()]);
+    if let Some(module) = settings_module {
+        let mut package = manage_dir.clone();
+        for part in module.split('.') {
+            package = join(&package, part);
+            dirs.insert(package.clone());
+        }
+    }
+    // `--others` without `--exclude-standard` lists ignored files too;
+    // `--directory` shows an untracked directory as one `dir/` entry.
+    let mut cmd = Command::new("git");
+    cmd.arg("-C")
+        .arg(workdir)
+        .args(["ls-files", "-z", "--others", "--directory", "--"])
+        .args(
+            dirs.iter()
+                .map(|dir| format!(":(top,glob){}", join(dir, "*"))),
+        )
+        .stdin(Stdio::null());
+    let Ok(out) = cmd.output() else {
+        return Vec::new();
+    };
+    if !out.status.success() {
+        return Vec::new();
+    }
+    let sqlite_name = sqlite
+        .and_then(|p| p.canonicalize().ok().or_else(|| Some(p.to_path_buf())))
+        .and_then(|p| Some((p.parent()?.canonicalize().ok()?, p.file_name()?.to_owned())));
+    let mut found: Vec<String> = out
+        .stdout
+        .split(|&b| b == 0)
+        .filter_map(|entry| std::str::from_utf8(entry).ok())
+        .filter(|entry| !entry.is_empty() && !entry.ends_with('/'))
+        .filter(|entry| !entry.ends_with(".pyc") && !entry.ends_with('~'))
+        .filter(|entry| workdir.join(entry).is_file())
+        .filter(|entry| {
+            let Some((dir, name)) = &sqlite_name else {
+                return true;
+            };
+            let path = workdir.join(entry);
+            let same_dir = path
+                .parent()
+                .and_then(|p| p.canonicalize().ok())
+                .is_some_and(|p| &p == dir);
+            let is_db = path
+                .file_name()
+                .is_some_and(|f| f.as_encoded_bytes().starts_with(name.as_encoded_bytes()));
+            !(same_dir && is_db)
+        })
+        .map(str::to_owned)
+        .collect();
+    found.sort();
+    found.dedup();
+    found
+}
+
 /// The worktree in which the foreign migrations are unapplied: the commit
 /// that has their files, or (when only the store has them) the target's
 /// commit, with the stored files written in; the migrations it has that
@@ -1017,6 +1114,13 @@ fn describe(env: &Env, step: &Step, worktrees: &[WorktreePlan]) -> Vec<String> {
             for path in &w.removes {
                 lines.push(format!("$ rm {dir}/{}", quote(path)));
             }
+            for path in &env.companions {
+                let real = quote(&env.workdir.join(path).display().to_string());
+                let link = quote(&w.dir.join(path).display().to_string());
+                lines.push(format!(
+                    "$ [ -e {link} ] || ln -s {real} {link}   (untracked; the settings may read it)"
+                ));
+            }
             if let Some((link, real)) = &w.link {
                 lines.push(format!(
                     "$ ln -sf {} {}   (the same database)",
@@ -1094,7 +1198,7 @@ fn execute(
                 let plan = &worktrees[*w];
                 let tree = TempWorktree::add(&env.workdir, plan).map_err(fail)?;
                 live[*w] = Some(tree);
-                prepare_worktree(plan).map_err(fail)?;
+                prepare_worktree(env, plan).map_err(fail)?;
             }
             Step::Migrate {
                 cwd,
@@ -1132,8 +1236,9 @@ fn execute(
     Ok(())
 }
 
-/// Write the stored files, remove what would conflict, link the database.
-fn prepare_worktree(plan: &WorktreePlan) -> Result<(), String> {
+/// Write the stored files, remove what would conflict, link the untracked
+/// files the commit does not have and the database.
+fn prepare_worktree(env: &Env, plan: &WorktreePlan) -> Result<(), String> {
     for (path, _, bytes) in &plan.writes {
         let full = plan.dir.join(path);
         if let Some(parent) = full.parent() {
@@ -1147,6 +1252,19 @@ fn prepare_worktree(plan: &WorktreePlan) -> Result<(), String> {
         let full = plan.dir.join(path);
         std::fs::remove_file(&full)
             .map_err(|e| format!("cannot remove {}: {e}", full.display()))?;
+    }
+    for path in &env.companions {
+        let link = plan.dir.join(path);
+        if link.symlink_metadata().is_ok() {
+            continue; // the commit has its own
+        }
+        if let Some(parent) = link.parent() {
+            std::fs::create_dir_all(parent)
+                .map_err(|e| format!("cannot create {}: {e}", parent.display()))?;
+        }
+        let real = env.workdir.join(path);
+        symlink(&real, &link)
+            .map_err(|e| format!("cannot link {} to {}: {e}", link.display(), real.display()))?;
     }
     if let Some((link, real)) = &plan.link {
         if let Some(parent) = link.parent() {
