@@ -3,8 +3,10 @@
 //!
 //! * SQLite: a consistent copy made with SQLite's online backup API into a
 //!   directory the caller chooses (`<git common dir>/migguard/snapshots/`),
-//!   one `<sanitised branch>.sqlite3` per branch; restoring copies it back
-//!   into the live file with the same API.
+//!   in a subdirectory per live database (its file name and a hash of its
+//!   canonical path: two worktrees or two databases never share a
+//!   snapshot), one `<sanitised branch>.sqlite3` per branch; restoring
+//!   copies it back into the live file with the same API.
 //! * PostgreSQL: `CREATE DATABASE "<db>__mg_<branch>" TEMPLATE "<db>"`;
 //!   restoring builds the live database anew from that template. PostgreSQL
 //!   refuses to copy or drop a database others are connected to: that is
@@ -56,13 +58,14 @@ enum Inner {
 
 impl Snapshots {
     /// Snapshots of the database `url` names. `dir` holds SQLite snapshot
-    /// files (created on the first save); PostgreSQL keeps its snapshots on
-    /// the server.
+    /// files, in a subdirectory of its own per live database (created on
+    /// the first save); PostgreSQL keeps its snapshots on the server, named
+    /// after the live database.
     pub fn new(url: &DatabaseUrl, dir: impl Into<PathBuf>) -> Result<Snapshots, DbError> {
         let inner = match url {
             DatabaseUrl::Sqlite(live) => Inner::Sqlite {
                 live: live.clone(),
-                dir: dir.into(),
+                dir: dir.into().join(database_dir_name(live)),
             },
             DatabaseUrl::Postgres(address) => Inner::Postgres(Login::new(address)),
             DatabaseUrl::Mysql(_) => {
@@ -137,6 +140,40 @@ impl Snapshots {
             Inner::Postgres(login) => postgres::drop(login, branch),
         }
     }
+}
+
+/// The directory of one SQLite database's snapshots: its file name and a
+/// hash of its canonical path (`db.sqlite3-1f2e3d4c5b6a7988`), so the same
+/// file reached through a symlink or a relative path has the same one and
+/// another file (another worktree's, another project's) never does.
+fn database_dir_name(live: &Path) -> String {
+    let canonical = live.canonicalize().unwrap_or_else(|_| {
+        // Not created yet: its directory, canonical, and its name.
+        let absolute = std::path::absolute(live).unwrap_or_else(|_| live.to_path_buf());
+        match (absolute.parent(), absolute.file_name()) {
+            (Some(parent), Some(name)) => parent
+                .canonicalize()
+                .map(|p| p.join(name))
+                .unwrap_or(absolute.clone()),
+            _ => absolute.clone(),
+        }
+    });
+    let mut hash: u64 = 0xcbf2_9ce4_8422_2325;
+    for byte in canonical.as_os_str().as_encoded_bytes() {
+        hash ^= u64::from(*byte);
+        hash = hash.wrapping_mul(0x0000_0100_0000_01b3);
+    }
+    let name = canonical
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    let (clean, _) = sanitise(&name, |c| {
+        c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.')
+    });
+    format!(
+        "{}-{hash:016x}",
+        truncate(clean.trim_start_matches('.'), 40)
+    )
 }
 
 /// A short, stable hash (FNV-1a, 32 bits, hex) to keep sanitised names apart.

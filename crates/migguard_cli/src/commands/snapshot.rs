@@ -1,7 +1,8 @@
 //! `migguard snapshot list|save|restore|drop`: per-branch copies of the
 //! project's database, by hand (the post-checkout hook makes them on its own
 //! with `[tool.migguard] snapshots = true`). SQLite snapshots are files under
-//! `<git common dir>/migguard/snapshots/`, PostgreSQL snapshots databases on
+//! `<git common dir>/migguard/snapshots/<database>-<hash>/` (a directory per
+//! live database), PostgreSQL snapshots databases on
 //! the same server; MySQL/MariaDB has none.
 
 use anyhow::{Context, Result};

@@ -7,9 +7,9 @@
 //! snapshot whose applied migrations all belong to that branch, restores it.
 //! The current state was saved first, so nothing is lost; when it cannot be
 //! saved, nothing is restored. SQLite snapshots are files under
-//! `<git common dir>/migguard/snapshots/`; PostgreSQL snapshots are
-//! databases on the server (`CREATE DATABASE ... TEMPLATE`); MySQL/MariaDB
-//! has none. Every problem is one line: post-checkout never blocks.
+//! `<git common dir>/migguard/snapshots/<database>-<hash>/`, a directory
+//! per live database; PostgreSQL snapshots are databases on the server
+//! (`CREATE DATABASE ... TEMPLATE`); MySQL/MariaDB has none. Every problem is one line: post-checkout never blocks.
 
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};

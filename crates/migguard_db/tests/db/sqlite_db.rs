@@ -137,3 +137,52 @@ fn snapshot_of_a_missing_file() {
     assert!(matches!(err, DbError::SqliteFileMissing { .. }), "{err:?}");
     assert!(!dir.path().join("gone.sqlite3").exists());
 }
+
+/// Two live databases (two worktrees' `db.sqlite3`, say) with one snapshot
+/// directory: each sees only its own snapshots, and a path that reaches
+/// the same file another way shares them.
+#[cfg(unix)]
+#[test]
+fn snapshots_are_kept_per_database() {
+    let project = Project::copy();
+    project.manage(&["migrate", "--verbosity", "0"]);
+    let live_a = path_in(&project, "db.sqlite3");
+    let other = tempfile::tempdir().expect("tempdir");
+    let live_b = other.path().join("db.sqlite3");
+    std::fs::copy(&live_a, &live_b).expect("copy");
+    let snap_dir = tempfile::tempdir().expect("tempdir");
+    let shared = snap_dir.path().join("migguard/snapshots");
+    let a = Snapshots::new(&DatabaseUrl::Sqlite(live_a.clone()), &shared).expect("a");
+    let b = Snapshots::new(&DatabaseUrl::Sqlite(live_b.clone()), &shared).expect("b");
+
+    let rows_a = rows(&live_a);
+    a.save("main").expect("save a");
+    assert!(a.exists("main").expect("exists"));
+    assert!(
+        !b.exists("main").expect("exists"),
+        "a's snapshot is not b's"
+    );
+    assert!(b.list().expect("list").is_empty());
+    let before = file_bytes(&live_b);
+    let err = b.restore("main").expect_err("b has no snapshot");
+    assert!(matches!(err, DbError::SnapshotMissing { .. }), "{err:?}");
+    assert_eq!(file_bytes(&live_b), before, "b is untouched");
+
+    // b's own snapshot of the same branch leaves a's alone.
+    rusqlite::Connection::open(&live_b)
+        .and_then(|c| c.execute_batch("DELETE FROM django_migrations"))
+        .expect("change b");
+    b.save("main").expect("save b");
+    a.restore("main").expect("restore a");
+    assert_eq!(rows(&live_a), rows_a);
+    b.restore("main").expect("restore b");
+    assert!(rows(&live_b).is_empty());
+
+    // The same file through a symlinked directory is the same database.
+    let link = other.path().join("linked");
+    std::os::unix::fs::symlink(live_a.parent().expect("dir"), &link).expect("symlink");
+    let via_link =
+        Snapshots::new(&DatabaseUrl::Sqlite(link.join("db.sqlite3")), &shared).expect("link");
+    assert!(via_link.exists("main").expect("exists"));
+    assert_eq!(via_link.list().expect("list"), a.list().expect("list"));
+}
