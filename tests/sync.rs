@@ -754,7 +754,9 @@ fn snapshots_postgres_in_use_is_one_line_and_changes_nothing() {
         stdin.flush().unwrap();
     }
     std::thread::sleep(std::time::Duration::from_millis(500));
+    let started = std::time::Instant::now();
     let out = branch_off(&repo);
+    let took = started.elapsed();
     drop(holder.stdin.take());
     let _ = holder.wait();
     let said = String::from_utf8_lossy(&out.stderr).into_owned();
@@ -763,6 +765,10 @@ fn snapshots_postgres_in_use_is_one_line_and_changes_nothing() {
     assert!(
         lines[0].contains("in use") && lines[0].contains("mg_test_holder"),
         "{said}"
+    );
+    assert!(
+        took < std::time::Duration::from_secs(3),
+        "the checkout is not held up by the other session: {took:?}"
     );
     assert_eq!(dump(&repo), before);
     assert_eq!(db.snapshot_count(), 0);

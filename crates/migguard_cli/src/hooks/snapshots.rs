@@ -75,13 +75,21 @@ fn unsupported() -> DbError {
     )
 }
 
-/// Restore, retrying for a moment while PostgreSQL still lists a session
-/// that was just closed (ours, reading the snapshot or the live database).
-pub(crate) fn restore_retrying(snapshots: &Snapshots, name: &str) -> Result<(), DbError> {
+/// The application name of migguard's own PostgreSQL sessions.
+const OWN_SESSIONS: &str = "migguard";
+
+/// Run `action`, retrying for a moment while the only sessions in the way
+/// are migguard's own that were just closed (PostgreSQL lists a session for
+/// a little while after its client went). Anyone else's session is
+/// reported at once: a checkout is not held up waiting for it.
+fn retrying<T>(mut action: impl FnMut() -> Result<T, DbError>) -> Result<T, DbError> {
     let deadline = Instant::now() + Duration::from_secs(3);
     loop {
-        match snapshots.restore(name) {
-            Err(DbError::InUse { .. }) if Instant::now() < deadline => {
+        match action() {
+            Err(DbError::InUse { sessions, .. })
+                if Instant::now() < deadline
+                    && sessions.iter().all(|(_, app)| app == OWN_SESSIONS) =>
+            {
                 std::thread::sleep(Duration::from_millis(200));
             }
             other => return other,
@@ -89,20 +97,17 @@ pub(crate) fn restore_retrying(snapshots: &Snapshots, name: &str) -> Result<(), 
     }
 }
 
-/// Save, with the same patience as [`restore_retrying`].
+/// Restore `name`, see [`retrying`].
+pub(crate) fn restore_retrying(snapshots: &Snapshots, name: &str) -> Result<(), DbError> {
+    retrying(|| snapshots.restore(name))
+}
+
+/// Save `name`, see [`retrying`].
 pub(crate) fn save_retrying(
     snapshots: &Snapshots,
     name: &str,
 ) -> Result<migguard_db::SnapshotInfo, DbError> {
-    let deadline = Instant::now() + Duration::from_secs(3);
-    loop {
-        match snapshots.save(name) {
-            Err(DbError::InUse { .. }) if Instant::now() < deadline => {
-                std::thread::sleep(Duration::from_millis(200));
-            }
-            other => return other,
-        }
-    }
+    retrying(|| snapshots.save(name))
 }
 
 /// A local time stamp for snapshot names: `20250131-120000`.

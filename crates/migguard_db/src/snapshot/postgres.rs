@@ -129,6 +129,9 @@ pub(super) fn save(login: &Login, branch: &str) -> Result<SnapshotInfo, DbError>
             database: live.to_owned(),
         });
     }
+    // PostgreSQL waits about 5 s for the other sessions of a template to go
+    // before it refuses: ask first, and say so at once.
+    ensure_unused(&mut client, "database", live)?;
     run(
         login,
         &mut client,

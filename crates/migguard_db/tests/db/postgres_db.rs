@@ -116,11 +116,30 @@ fn snapshot_round_trip_and_busy_databases() {
     assert!(rows(&db).len() < original.len());
 
     // Another session on the live database: restore refuses, says how to
-    // find it, and leaves the live database as it was.
+    // find it, and leaves the live database as it was; save refuses at
+    // once (PostgreSQL itself would wait 5 s for the session to go).
     let changed = rows(&db);
     {
         let mut holder = db.client();
         holder.batch_execute("SELECT 1").expect("hold");
+        let started = std::time::Instant::now();
+        let err = snapshots.save("busy").expect_err("in use");
+        assert!(
+            started.elapsed() < std::time::Duration::from_secs(2),
+            "save answered in {:?}",
+            started.elapsed()
+        );
+        match &err {
+            DbError::InUse { what, sessions, .. } => {
+                assert_eq!(*what, "database");
+                assert!(
+                    sessions.iter().any(|(_, app)| app == "mg_test_holder"),
+                    "{sessions:?}"
+                );
+            }
+            other => panic!("expected InUse, got {other:?}"),
+        }
+        assert!(!snapshots.exists("busy").expect("exists"));
         let err = snapshots.restore("feature/login").expect_err("in use");
         match &err {
             DbError::InUse {
