@@ -519,6 +519,63 @@ fn first_checkout_of_a_clone_is_one_line() {
     one_line(&out, "first checkout of this clone");
 }
 
+/// The all-zero previous HEAD also comes with `git worktree add` (a new
+/// worktree of a repository that is no clone) and with clones of
+/// repositories that hold no Django project: no note there.
+#[test]
+fn first_checkouts_that_are_no_django_clone_are_silent() {
+    let repo = project(Db::Sqlite);
+    let worktree = repo.scratch("wt");
+    let out = repo.git(&[
+        "worktree",
+        "add",
+        "-q",
+        worktree.to_str().unwrap(),
+        "feature",
+    ]);
+    assert_eq!(stderr(&out), "", "git worktree add: {}", describe(&out));
+    assert!(worktree.join("manage.py").is_file());
+    let out = repo.git(&[
+        "worktree",
+        "add",
+        "-q",
+        "--detach",
+        repo.scratch("wt2").to_str().unwrap(),
+        "main",
+    ]);
+    assert_eq!(
+        stderr(&out),
+        "",
+        "git worktree add --detach: {}",
+        describe(&out)
+    );
+
+    // A repository with no Django project, cloned with the hook in the
+    // template.
+    let plain = GitRepo::new();
+    plain.install();
+    plain.commit_file("README.md", "no Django here\n", "docs");
+    let shim = std::fs::read_to_string(plain.hooks_dir().join("post-checkout")).unwrap();
+    crate::support::git::write_executable(
+        &plain.tmp().join("templates/hooks/post-checkout"),
+        &shim,
+    );
+    let clone = plain.scratch("clone");
+    let out = plain.git(&[
+        "clone",
+        "-q",
+        plain.root.to_str().unwrap(),
+        clone.to_str().unwrap(),
+    ]);
+    assert!(clone.join("README.md").is_file());
+    assert_eq!(
+        stderr(&out),
+        "",
+        "a clone of no Django project: {}",
+        describe(&out)
+    );
+}
+
 #[test]
 fn file_checkouts_and_rebases_are_silent() {
     let repo = project(Db::Sqlite);

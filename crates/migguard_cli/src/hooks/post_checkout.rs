@@ -163,6 +163,13 @@ fn rebase_in_progress(repo: &Repo) -> bool {
     dir.join("rebase-merge").exists() || dir.join("rebase-apply").exists()
 }
 
+/// Whether the repository is a linked worktree (`git worktree add`), whose
+/// git directory is not the common one.
+fn is_linked_worktree(repo: &Repo) -> bool {
+    let canonical = |path: std::path::PathBuf| path.canonicalize().unwrap_or(path);
+    canonical(repo.git_dir()) != canonical(repo.common_dir())
+}
+
 /// The revision left, as `(rev, label)`: the branch named by the reflog's
 /// `checkout: moving from X to Y` when it still points at `prev`, else the
 /// commit.
@@ -203,16 +210,13 @@ fn compare(checkout: &PostCheckout, printer: &mut Printer<'_>) {
     if rebase_in_progress(&repo) {
         return;
     }
-    if chain::is_zero_object_name(&checkout.prev_head) {
-        printer.note(
-            "first checkout of this clone: once the database is set up (`python manage.py migrate`), `migguard status` compares it with the branch",
-        );
+    // The all-zero previous HEAD: the first checkout of a clone, or of a
+    // worktree made by `git worktree add` (which has nothing to say).
+    let first_checkout = chain::is_zero_object_name(&checkout.prev_head);
+    if first_checkout && is_linked_worktree(&repo) {
         return;
     }
-    let (Ok(new_oid), Ok(prev_oid)) = (
-        Oid::from_str(&checkout.new_head),
-        Oid::from_str(&checkout.prev_head),
-    ) else {
+    let Ok(new_oid) = Oid::from_str(&checkout.new_head) else {
         return;
     };
     let Ok(top) = TreeSource::at(&repo, &checkout.new_head, "") else {
@@ -248,29 +252,47 @@ fn compare(checkout: &PostCheckout, printer: &mut Printer<'_>) {
             return;
         }
     };
-    let new_branch = repo.current_branch();
-    let (old_rev, old_label, old_branch) = previous(&repo, prev_oid);
-    snapshots::on_checkout(
-        &repo,
-        &root,
-        &settings,
-        old_branch.as_deref(),
-        new_branch.as_deref(),
-        printer,
-    );
-    if checkout.prev_head == checkout.new_head {
+    let same_commit = checkout.prev_head == checkout.new_head;
+    let snapshots_on = settings.options.snapshots == Some(true);
+    if same_commit && !snapshots_on {
         // `git checkout -b new` or `git switch` to a branch at the same
-        // commit: the snapshot of the branch left is taken above; the
-        // migrations cannot differ.
+        // commit: the migrations cannot differ.
         return;
     }
 
+    // The branch entered, analysed once for the snapshots and the report.
     let cache = DiskCache::open(&repo.common_dir());
     let Some(mut new) = analyze(&new_source, &settings, &cache) else {
         return;
     };
     if new.discovery.apps.is_empty() {
         // Not a Django project (or not one migguard can see).
+        let _ = cache.flush();
+        return;
+    }
+    if first_checkout {
+        let _ = cache.flush();
+        printer.note(
+            "first checkout of this clone: once the database is set up (`python manage.py migrate`), `migguard status` compares it with the branch",
+        );
+        return;
+    }
+    let Ok(prev_oid) = Oid::from_str(&checkout.prev_head) else {
+        return;
+    };
+    let new_branch = repo.current_branch();
+    let (old_rev, old_label, old_branch) = previous(&repo, prev_oid);
+    snapshots::on_checkout(
+        &repo,
+        &root,
+        &settings,
+        &new,
+        old_branch.as_deref(),
+        new_branch.as_deref(),
+        printer,
+    );
+    if same_commit {
+        // The snapshot of the branch left is taken above.
         let _ = cache.flush();
         return;
     }

@@ -17,9 +17,9 @@ use std::time::{Duration, Instant};
 use migguard_core::config::Settings;
 use migguard_core::drift::{self, DriftInput};
 use migguard_core::graph::AppliedSet;
-use migguard_core::project::{self, AnalyzeOptions, Project};
+use migguard_core::project::Project;
 use migguard_db::{Backend, DatabaseUrl, DbError, Snapshots};
-use migguard_git::{DiskCache, Repo, TreeSource};
+use migguard_git::Repo;
 
 use crate::dbstate;
 use crate::Printer;
@@ -128,43 +128,16 @@ pub(crate) fn fresh_name(snapshots: &Snapshots, prefix: &str) -> String {
     name
 }
 
-/// The project directory relative to the repository's work tree,
-/// `/`-separated (`""` at the top).
-pub(crate) fn prefix_of(repo: &Repo, root: &Path) -> Option<String> {
-    let workdir = repo.workdir()?;
-    let workdir = workdir.canonicalize().unwrap_or(workdir);
-    let root = root.canonicalize().ok()?;
-    let rel = root.strip_prefix(&workdir).ok()?;
-    Some(
-        rel.components()
-            .map(|c| c.as_os_str().to_string_lossy().into_owned())
-            .collect::<Vec<_>>()
-            .join("/"),
-    )
-}
-
-/// The project as of `HEAD` (the branch just entered), from git.
-fn head_project(repo: &Repo, root: &Path, settings: &Settings) -> Option<Project> {
-    let prefix = prefix_of(repo, root)?;
-    let source = TreeSource::at(repo, "HEAD", &prefix).ok()?;
-    let cache = DiskCache::open(&repo.common_dir());
-    let options = AnalyzeOptions {
-        cache: Some(&cache),
-        applied: None,
-    };
-    let project = project::analyze(&source, settings, &options).ok()?;
-    let _ = cache.flush();
-    Some(project)
-}
-
 /// The post-checkout part of per-branch snapshots; see the module
-/// documentation. `old_branch` is the branch left, `new_branch` the one
-/// entered (`None` for a detached HEAD). Prints one line on standard error
-/// when it does or declines anything, and never fails.
+/// documentation. `project` is the branch entered (`HEAD`, from git),
+/// `old_branch` the branch left, `new_branch` the one entered (`None` for a
+/// detached HEAD). Prints one line on standard error when it does or
+/// declines anything, and never fails.
 pub fn on_checkout(
     repo: &Repo,
     root: &Path,
     settings: &Settings,
+    project: &Project,
     old_branch: Option<&str>,
     new_branch: Option<&str>,
     printer: &mut Printer<'_>,
@@ -174,7 +147,7 @@ pub fn on_checkout(
     {
         return;
     }
-    if let Some(line) = checkout_line(repo, root, settings, old_branch, new_branch) {
+    if let Some(line) = checkout_line(repo, root, settings, project, old_branch, new_branch) {
         printer.note(&format!("snapshots: {line}"));
     }
 }
@@ -184,10 +157,10 @@ fn checkout_line(
     repo: &Repo,
     root: &Path,
     settings: &Settings,
+    project: &Project,
     old_branch: Option<&str>,
     new_branch: Option<&str>,
 ) -> Option<String> {
-    let project = head_project(repo, root, settings)?;
     let url = match dbstate::locate_database(root, settings, &project.settings, None) {
         Ok(located) => located.url,
         Err(problem) => return Some(problem.to_string()),
@@ -248,7 +221,7 @@ fn checkout_line(
             ))
         }
     };
-    let mut project = project;
+    let mut project = project.clone();
     drift::rebuild_graph(&mut project, &applied);
     let fit = drift::compute(&DriftInput {
         new: &project,
