@@ -429,6 +429,45 @@ fn sync_postgres_round_trip_and_plan() {
     assert!(db.snapshot_count() >= 1);
 }
 
+/// `--database` with a password: the password is never printed, and the
+/// printed way back is a command that works when pasted (with the URL in
+/// `$DATABASE_URL`), not one holding a `***` URL.
+#[test]
+fn the_way_back_is_pasteable_when_the_url_has_a_password() {
+    let db = PgDb::create();
+    let repo = feature_applied_then_main(&Db::Postgres(&db.name));
+    let feature_rows = db_rows(&repo);
+    // The server trusts local logins: any password is accepted.
+    let url = format!("postgres://postgres:pa55-w0rd@127.0.0.1:5432/{}", db.name);
+    let out = sync(&repo, &["--database", &url], 0);
+    let said = text(&out);
+    assert!(!said.contains("pa55-w0rd"), "{said}");
+    assert_synced(&repo, &main_keys());
+    let line = said
+        .lines()
+        .find(|l| l.starts_with("The backup is snapshot"))
+        .unwrap_or_else(|| panic!("the way back in {said}"));
+    let command = line
+        .split('`')
+        .nth(3)
+        .unwrap_or_else(|| panic!("a command in {line}"));
+    assert!(!command.contains("***"), "{line}");
+    assert!(command.contains("--database \"$DATABASE_URL\""), "{line}");
+    assert!(line.contains("with DATABASE_URL set to the URL"), "{line}");
+
+    // Pasted into a shell with the URL in DATABASE_URL, it puts the
+    // feature's database back.
+    let bin = GitRepo::bin_dir();
+    let mut shell = repo.command("sh");
+    shell.args(["-c", command]).env("DATABASE_URL", &url).env(
+        "PATH",
+        format!("{}:{}", bin.display(), std::env::var("PATH").unwrap()),
+    );
+    let out = shell.output().unwrap();
+    assert!(out.status.success(), "{}", describe(&out));
+    assert_eq!(db_rows(&repo), feature_rows);
+}
+
 #[test]
 fn sync_mariadb_needs_no_backup_flag() {
     let db = MyDb::create();

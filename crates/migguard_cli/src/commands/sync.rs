@@ -99,7 +99,9 @@ impl Env {
             .unwrap_or_else(|| "manage.py".to_owned())
     }
 
-    /// `migguard snapshot restore NAME`, runnable from anywhere.
+    /// `migguard snapshot restore NAME`, runnable from anywhere and
+    /// pasteable as it is: a `--database` URL with a password (which is
+    /// never shown) is passed as `"$DATABASE_URL"`; see [`Env::restore_note`].
     fn restore_command(&self, name: &str) -> String {
         let mut cmd = format!("migguard snapshot restore {}", quote(name));
         if std::env::current_dir()
@@ -114,9 +116,25 @@ impl Env {
             ));
         }
         if self.database_arg.is_some() {
-            cmd.push_str(&format!(" --database {}", quote(&self.url.to_string())));
+            if self.url.password().is_some() {
+                cmd.push_str(" --database \"$DATABASE_URL\"");
+            } else {
+                cmd.push_str(&format!(" --database {}", quote(&self.url.to_string())));
+            }
         }
         cmd
+    }
+}
+
+impl Env {
+    /// What to say after [`Env::restore_command`]: how to set
+    /// `$DATABASE_URL` when it stands for the URL given to `--database`.
+    fn restore_note(&self) -> &'static str {
+        if self.database_arg.is_some() && self.url.password().is_some() {
+            " (with DATABASE_URL set to the URL given to --database)"
+        } else {
+            ""
+        }
     }
 }
 
@@ -548,8 +566,9 @@ pub fn run(args: &SyncArgs, printer: &mut Printer<'_>) -> Result<ExitStatus> {
             match &backup {
                 Some(name) if failure.step > 0 => printer.note(&format!(
                     "nothing after that step ran; the backup taken before is kept: to put the database back \
-                     as it was, run: {}",
-                    env.restore_command(name)
+                     as it was, run: {}{}",
+                    env.restore_command(name),
+                    env.restore_note()
                 )),
                 _ => printer.note("nothing after that step ran"),
             }
@@ -588,7 +607,11 @@ pub fn run(args: &SyncArgs, printer: &mut Printer<'_>) -> Result<ExitStatus> {
             unapplied.join(", "),
             backup
                 .as_ref()
-                .map(|n| format!("; the backup is kept: {}", env.restore_command(n)))
+                .map(|n| format!(
+                    "; the backup is kept: {}{}",
+                    env.restore_command(n),
+                    env.restore_note()
+                ))
                 .unwrap_or_default(),
             url = env.url,
         ));
@@ -606,8 +629,9 @@ pub fn run(args: &SyncArgs, printer: &mut Printer<'_>) -> Result<ExitStatus> {
     if let Some(name) = &backup {
         writeln!(
             printer.out,
-            "The backup is snapshot `{name}`: `{}` puts it back; `migguard snapshot drop {}` deletes it.",
+            "The backup is snapshot `{name}`: `{}` puts it back{}; `migguard snapshot drop {}` deletes it.",
             env.restore_command(name),
+            env.restore_note(),
             quote(name)
         )?;
     }
@@ -1096,7 +1120,11 @@ fn describe(env: &Env, step: &Step, worktrees: &[WorktreePlan]) -> Vec<String> {
         Step::Backup { name } => vec![
             format!("Back up the database as snapshot `{name}`"),
             format!("$ migguard snapshot save {}", quote(name)),
-            format!("(restore it with: {})", env.restore_command(name)),
+            format!(
+                "(restore it with: {}{})",
+                env.restore_command(name),
+                env.restore_note()
+            ),
         ],
         Step::AddWorktree(i) => {
             let w = &worktrees[*i];
