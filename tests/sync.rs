@@ -630,6 +630,13 @@ fn a_deleted_branch_is_unapplied_from_the_store() {
     }
 }
 
+/// git's blob id of `text`.
+fn git_blob_id(repo: &GitRepo, text: &str) -> String {
+    let path = repo.scratch("blob-input");
+    std::fs::write(&path, text).unwrap();
+    repo.git_stdout(&["hash-object", path.to_str().unwrap()])
+}
+
 #[test]
 fn a_deleted_branch_is_unapplied_from_a_hand_filled_store() {
     // The store as the hook fills it, written here through git itself, so
@@ -673,8 +680,39 @@ fn a_deleted_branch_is_unapplied_from_a_hand_filled_store() {
     ]);
     repo.git(&["gc", "-q", "--prune=now"]);
 
+    // The plan shows where the files come from with a command that works:
+    // git no longer has the objects, migguard's store does.
     let plan = sync(&repo, &["--plan"], 0);
-    assert!(text(&plan).contains("git cat-file blob"), "{}", text(&plan));
+    let plan = text(&plan);
+    assert!(!plan.contains("git cat-file"), "{plan}");
+    for rel in FEATURE_FILES {
+        let blob = git_blob_id(&repo, &fixture(rel));
+        let gone = repo.git_status(&["cat-file", "-e", &blob]);
+        assert!(!gone.status.success(), "git pruned {rel}");
+        let copy = plan
+            .lines()
+            .map(str::trim)
+            .find(|l| l.starts_with("$ cp ") && l.contains(rel))
+            .unwrap_or_else(|| panic!("a copy of {rel} in {plan}"));
+        let command = copy
+            .trim_start_matches("$ ")
+            .split("   (")
+            .next()
+            .unwrap()
+            .to_owned();
+        let scratch = repo.scratch("copied");
+        std::fs::create_dir_all(&scratch).unwrap();
+        let dest = scratch.join("file.py");
+        let words: Vec<&str> = command.split(' ').collect();
+        let redirected = format!("{} {} {}", words[0], words[1], dest.display());
+        let out = repo
+            .command("sh")
+            .args(["-c", &redirected])
+            .output()
+            .unwrap();
+        assert!(out.status.success(), "{redirected}: {}", describe(&out));
+        assert_eq!(std::fs::read_to_string(&dest).unwrap(), fixture(rel));
+    }
     let out = sync(&repo, &[], 0);
     assert!(text(&out).contains("migguard's store"), "{}", text(&out));
     assert_synced(&repo, &main_keys());

@@ -157,9 +157,31 @@ struct Candidate {
 /// A foreign migration's file from migguard's store.
 struct Stored {
     path: String,
-    blob: String,
+    /// Where the bytes were read, for the command that shows the step.
+    origin: StoredOrigin,
     bytes: Vec<u8>,
     migration: Migration,
+}
+
+/// Where migguard's store had a file.
+#[derive(Clone)]
+enum StoredOrigin {
+    /// Its own copy (`<common dir>/migguard/applied/objects/..`).
+    File(PathBuf),
+    /// Only git's object database (the copy was deleted): the blob id.
+    GitObject(String),
+}
+
+impl StoredOrigin {
+    /// The shell command that writes the file to `dest`.
+    fn copy_command(&self, dest: &str) -> String {
+        match self {
+            StoredOrigin::File(file) => {
+                format!("cp {} {dest}", quote(&file.display().to_string()))
+            }
+            StoredOrigin::GitObject(blob) => format!("git cat-file blob {blob} > {dest}"),
+        }
+    }
 }
 
 /// A temporary worktree to create.
@@ -167,8 +189,8 @@ struct WorktreePlan {
     dir: PathBuf,
     commit: Oid,
     why: String,
-    /// Files to write into it (repository-relative path, blob id, content).
-    writes: Vec<(String, String, Vec<u8>)>,
+    /// Files to write into it (repository-relative path, origin, content).
+    writes: Vec<(String, StoredOrigin, Vec<u8>)>,
     /// Files to delete from it (repository-relative).
     removes: Vec<String>,
     /// `(link in the worktree, the real SQLite file)`.
@@ -785,6 +807,12 @@ fn from_store<'k>(env: &Env, keys: impl Iterator<Item = &'k MigrationKey>) -> Ve
             .entry(&key.app, &key.name)
             .map(|e| e.blob.clone())
             .unwrap_or_default();
+        let file = store.object_file(&blob);
+        let origin = if file.is_file() {
+            StoredOrigin::File(file)
+        } else {
+            StoredOrigin::GitObject(blob)
+        };
         let package = match path.rsplit_once('/') {
             Some((dir, _)) => dir.replace('/', "."),
             None => String::new(),
@@ -792,7 +820,7 @@ fn from_store<'k>(env: &Env, keys: impl Iterator<Item = &'k MigrationKey>) -> Ve
         if let Some(migration) = parse_migration(key, &path, &package, &bytes).migration {
             out.push(Stored {
                 path,
-                blob,
+                origin,
                 bytes,
                 migration,
             });
@@ -1027,10 +1055,10 @@ fn unapply_worktree(
             format!("{}/{rel}", env.prefix)
         }
     };
-    let writes: Vec<(String, String, Vec<u8>)> = stored
+    let writes: Vec<(String, StoredOrigin, Vec<u8>)> = stored
         .iter()
         .filter(|s| base_project.migration(&s.migration.key).is_none())
-        .map(|s| (repo_path(&s.path), s.blob.clone(), s.bytes.clone()))
+        .map(|s| (repo_path(&s.path), s.origin.clone(), s.bytes.clone()))
         .collect();
     let mut removes = Vec::new();
     if !writes.is_empty() {
@@ -1133,10 +1161,11 @@ fn describe(env: &Env, step: &Step, worktrees: &[WorktreePlan]) -> Vec<String> {
                 format!("Check out a temporary worktree of {}", w.why),
                 format!("$ git worktree add --detach {dir} {}", w.commit),
             ];
-            for (path, blob, _) in &w.writes {
+            for (path, origin, _) in &w.writes {
+                let dest = quote(&w.dir.join(path).display().to_string());
                 lines.push(format!(
-                    "$ git cat-file blob {blob} > {dir}/{}   (from migguard's store)",
-                    quote(path)
+                    "$ {}   (from migguard's store)",
+                    origin.copy_command(&dest)
                 ));
             }
             for path in &w.removes {
