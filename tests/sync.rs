@@ -468,6 +468,25 @@ fn the_way_back_is_pasteable_when_the_url_has_a_password() {
     assert_eq!(db_rows(&repo), feature_rows);
 }
 
+/// The exit codes `migguard status` gives too: 2 when the database cannot
+/// be read (nothing was judged), 0 when it matches.
+#[test]
+fn sync_exit_codes_agree_with_status() {
+    let repo = feature_applied_then_main(&Db::Sqlite);
+    let down = "postgres://postgres:pw@127.0.0.1:1/app";
+    let out = sync(&repo, &["--database", down], 2);
+    assert!(!text(&out).contains(":pw@"), "{}", text(&out));
+    let status = repo.migguard(
+        &["status".as_ref(), "--database".as_ref(), down.as_ref()],
+        None,
+    );
+    assert_eq!(status.status.code(), Some(2), "{}", describe(&status));
+
+    sync(&repo, &[], 0);
+    let status = repo.migguard(&["status".as_ref()], None);
+    assert_eq!(status.status.code(), Some(0), "{}", describe(&status));
+}
+
 #[test]
 fn sync_mariadb_needs_no_backup_flag() {
     let db = MyDb::create();

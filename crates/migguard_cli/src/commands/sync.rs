@@ -314,8 +314,10 @@ pub fn run(args: &SyncArgs, printer: &mut Printer<'_>) -> Result<ExitStatus> {
             (AppliedSet::new(), true)
         }
         Err(e) => {
+            // As `migguard status`: a database that cannot be read is not
+            // a finding (exit 1) but a failure to do the job (exit 2).
             printer.error(&one_line(&e, &env.url));
-            return Ok(ExitStatus::Failure);
+            return Ok(ExitStatus::Error);
         }
     };
 
