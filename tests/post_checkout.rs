@@ -268,7 +268,7 @@ fn the_round_trip(db: Db<'_>) -> GitRepo {
     let err = stderr(&out);
     assert!(err.contains("MG302 unapplied-migrations"), "{err}");
     assert!(err.contains("inventory.0004_item_subtitle"), "{err}");
-    assert!(err.contains("python manage.py migrate"), "{err}");
+    assert!(err.contains("python3 manage.py migrate"), "{err}");
     assert!(!err.contains("MG301"), "{err}");
     assert_eq!(status_json(&repo, db, &status_args), vec![unapplied()]);
 
@@ -277,7 +277,7 @@ fn the_round_trip(db: Db<'_>) -> GitRepo {
     let mut args = vec!["plan", "--to", "main"];
     args.extend_from_slice(&status_args);
     let plan = stdout(&migguard(&repo, db, &args, 0));
-    let unapply = format!("    python manage.py migrate inventory {MERGE}\n    git checkout main\n    python manage.py migrate\n");
+    let unapply = format!("    python3 manage.py migrate inventory {MERGE}\n    git checkout main\n    python3 manage.py migrate\n");
     assert!(plan.contains(&unapply), "unapply here, then switch: {plan}");
     let out = checkout(&repo, db, &["main"]);
     assert_eq!(head_branch(&repo), "main", "the checkout happened");
@@ -294,7 +294,7 @@ fn the_round_trip(db: Db<'_>) -> GitRepo {
         "{err}"
     );
     assert!(
-        err.contains(&format!("python manage.py migrate inventory {MERGE}")),
+        err.contains(&format!("python3 manage.py migrate inventory {MERGE}")),
         "{err}"
     );
     assert!(
@@ -409,7 +409,7 @@ fn a_deleted_branch_is_described_from_the_store() {
     );
     let script = commands
         .join(" && ")
-        .replace("python manage.py", &format!("{} manage.py", python()));
+        .replace("python3 manage.py", &format!("{} manage.py", python()));
     let mut sh = repo.command("sh");
     sh.args(["-c", &script]).env("PYTHONDONTWRITEBYTECODE", "1");
     let out = sh.output().unwrap();

@@ -60,7 +60,7 @@ impl DbProblem {
 
     fn from_db(error: &DbError) -> DbProblem {
         let hint = match error {
-            DbError::SqliteFileMissing { .. } => " (`python manage.py migrate` creates it)",
+            DbError::SqliteFileMissing { .. } => " (`manage.py migrate` creates it)",
             _ => "",
         };
         // `DbError` has hidden the password where it is rendered (the URL,
@@ -118,11 +118,23 @@ pub fn read_database(
     })
 }
 
-/// `python manage.py` as the user runs it from the project directory: the
-/// configured interpreter (`[tool.migguard] python`, default `python`)
-/// and `manage.py`'s project-relative path.
+/// The interpreter that runs Django when neither `--python` nor
+/// `[tool.migguard] python` names one: the name a virtualenv and every Unix
+/// system with Python 3 have.
+pub const DEFAULT_PYTHON: &str = "python3";
+
+/// The interpreter that runs Django: `--python` (`given`), else
+/// `[tool.migguard] python`, else [`DEFAULT_PYTHON`].
+pub fn python<'a>(given: Option<&'a str>, settings: &'a Settings) -> &'a str {
+    given
+        .or(settings.options.python.as_deref())
+        .unwrap_or(DEFAULT_PYTHON)
+}
+
+/// `python3 manage.py` as the user runs it from the project directory: the
+/// interpreter of [`python`] and `manage.py`'s project-relative path.
 pub fn manage_command(settings: &Settings, django: &DjangoSettings) -> String {
-    let python = settings.options.python.as_deref().unwrap_or("python");
+    let python = python(None, settings);
     let manage = django.manage_py.as_deref().unwrap_or("manage.py");
     format!("{} {}", quote(python), quote(manage))
 }

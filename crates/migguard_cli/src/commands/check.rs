@@ -111,11 +111,7 @@ fn django_verdict(
     let manage_py = project.settings.manage_py.as_deref().context(
         "--django needs manage.py, and none was found (set `[tool.migguard] manage-py`)",
     )?;
-    let python = args
-        .python
-        .clone()
-        .or_else(|| workspace.settings.options.python.clone())
-        .unwrap_or_else(|| "python3".to_owned());
+    let python = crate::dbstate::python(args.python.as_deref(), &workspace.settings).to_owned();
     let manage = workspace.root.join(manage_py);
     let dir = manage.parent().unwrap_or(Path::new("."));
     let output = Command::new(&python)

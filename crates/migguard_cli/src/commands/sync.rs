@@ -272,7 +272,7 @@ pub fn run(args: &SyncArgs, printer: &mut Printer<'_>) -> Result<ExitStatus> {
     let python = match (&args.python, &settings.options.python) {
         (Some(python), _) => absolute(python.clone(), &std::env::current_dir()?),
         (None, Some(python)) => absolute(python.clone(), &root),
-        (None, None) => "python3".to_owned(),
+        (None, None) => dbstate::DEFAULT_PYTHON.to_owned(),
     };
     let companions = untracked_companions(
         &workdir,

@@ -272,9 +272,10 @@ fn compare(checkout: &PostCheckout, printer: &mut Printer<'_>) {
     }
     if first_checkout {
         let _ = cache.flush();
-        printer.note(
-            "first checkout of this clone: once the database is set up (`python manage.py migrate`), `migguard status` compares it with the branch",
-        );
+        printer.note(&format!(
+            "first checkout of this clone: once the database is set up (`{} migrate`), `migguard status` compares it with the branch",
+            dbstate::manage_command(&settings, &new.settings)
+        ));
         return;
     }
     let Ok(prev_oid) = Oid::from_str(&checkout.prev_head) else {
