@@ -482,6 +482,19 @@ fn sync_exit_codes_agree_with_status() {
     );
     assert_eq!(status.status.code(), Some(2), "{}", describe(&status));
 
+    // A password that is also a word of the message (`postgres`) hides
+    // the password only, not every `postgres`.
+    let out = sync(
+        &repo,
+        &["--database", "postgres://postgres:postgres@127.0.0.1:1/app"],
+        2,
+    );
+    let said = String::from_utf8_lossy(&out.stderr).into_owned();
+    assert!(
+        said.contains("postgres://postgres:***@127.0.0.1:1/app"),
+        "{said}"
+    );
+
     sync(&repo, &[], 0);
     let status = repo.migguard(&["status".as_ref()], None);
     assert_eq!(status.status.code(), Some(0), "{}", describe(&status));

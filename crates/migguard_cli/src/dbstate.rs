@@ -11,7 +11,7 @@ use std::path::{Path, PathBuf};
 use migguard_core::config::Settings;
 use migguard_core::drift::{Drift, ForeignMigration, Provenance};
 use migguard_core::graph::AppliedSet;
-use migguard_core::model::Migration;
+use migguard_core::model::{Migration, MigrationKey};
 use migguard_core::parse::parse_migration;
 use migguard_core::project::{DjangoSettings, Project};
 use migguard_db::{AppliedMigrations, DatabaseUrl, DbError, LocateError, Located};
@@ -53,9 +53,9 @@ impl DbProblem {
         if let Some(secret) = secret.filter(|s| !s.is_empty()) {
             message = message.replace(secret, "***");
         }
-        // One line, whatever a server said.
-        let message = message.split_whitespace().collect::<Vec<_>>().join(" ");
-        DbProblem { message }
+        DbProblem {
+            message: collapse(&message),
+        }
     }
 
     fn from_db(error: &DbError) -> DbProblem {
@@ -68,6 +68,18 @@ impl DbProblem {
         // also hide every word that happens to contain it (`postgres`).
         DbProblem::new(format!("{error}{hint}"), None)
     }
+}
+
+/// One line, whatever a server said.
+fn collapse(text: &str) -> String {
+    text.split_whitespace().collect::<Vec<_>>().join(" ")
+}
+
+/// A database error as one line. [`DbError`] hides the password where it
+/// is made (the URL, the server's words); hiding it again here would also
+/// hide every word that happens to contain it (`postgres`).
+pub fn one_line(error: &DbError) -> String {
+    collapse(&error.to_string())
 }
 
 /// Which database: `override_url` (`--database`) when given, else
@@ -332,18 +344,27 @@ pub fn stored_migrations(
         if new.migration(key).is_some() || old.is_some_and(|o| o.migration(key).is_some()) {
             continue;
         }
-        let Some((path, bytes)) = store.lookup(&key.app, &key.name) else {
-            continue;
-        };
-        let package = path
-            .rsplit_once('/')
-            .map(|(dir, _)| dir.replace('/', "."))
-            .unwrap_or_default();
-        if let Some(migration) = parse_migration(key, &path, &package, &bytes).migration {
+        if let Some((_, _, migration)) = stored_migration(store, key) {
             out.push(migration);
         }
     }
     out
+}
+
+/// Migration `key` as migguard's store has it: its project-relative path,
+/// its bytes and the parsed migration; `None` when the store does not have
+/// it or it does not parse.
+pub fn stored_migration(
+    store: &AppliedStore,
+    key: &MigrationKey,
+) -> Option<(String, Vec<u8>, Migration)> {
+    let (path, bytes) = store.lookup(&key.app, &key.name)?;
+    let package = path
+        .rsplit_once('/')
+        .map(|(dir, _)| dir.replace('/', "."))
+        .unwrap_or_default();
+    let migration = parse_migration(key, &path, &package, &bytes).migration?;
+    Some((path, bytes, migration))
 }
 
 /// Where a foreign migration's file is: the revision left (`old`, as
@@ -431,7 +452,6 @@ pub fn record_applied(
 mod tests {
     use super::*;
     use migguard_core::drift::UnapplyStep;
-    use migguard_core::model::MigrationKey;
 
     fn drift() -> Drift {
         Drift {

@@ -125,6 +125,29 @@ impl Snapshots {
         }
     }
 
+    /// The URL of `branch`'s snapshot, to read it as a database of its own
+    /// (the snapshot file; the snapshot database on the same server).
+    /// [`DbError::SnapshotMissing`] for an SQLite snapshot that is not there.
+    pub fn url_of(&self, branch: &str) -> Result<DatabaseUrl, DbError> {
+        match &self.inner {
+            Inner::Sqlite { dir, .. } => {
+                let path = sqlite::path_for(dir, branch);
+                if !path.is_file() {
+                    return Err(DbError::SnapshotMissing {
+                        branch: branch.to_owned(),
+                        name: self.name_for(branch),
+                    });
+                }
+                Ok(DatabaseUrl::Sqlite(path))
+            }
+            Inner::Postgres(login) => {
+                let mut address = login.address.clone();
+                address.database = self.name_for(branch);
+                Ok(DatabaseUrl::Postgres(address))
+            }
+        }
+    }
+
     /// Every snapshot of this live database.
     pub fn list(&self) -> Result<Vec<SnapshotInfo>, DbError> {
         match &self.inner {

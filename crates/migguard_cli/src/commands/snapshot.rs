@@ -12,9 +12,7 @@ use migguard_git::Repo;
 
 use crate::args::{SnapshotAction, SnapshotArgs, SourceArgs};
 use crate::dbstate;
-use crate::hooks::snapshots::{
-    fresh_name, one_line, restore_retrying, save_retrying, snapshots_for,
-};
+use crate::hooks::snapshots::{fresh_name, restore_retrying, save_retrying, snapshots_for};
 use crate::workspace::Workspace;
 use crate::{ExitStatus, Printer};
 
@@ -45,7 +43,7 @@ pub fn run(args: &SnapshotArgs, printer: &mut Printer<'_>) -> Result<ExitStatus>
     let snapshots = match snapshots_for(&url, repo) {
         Ok(s) => s,
         Err(e) => {
-            printer.error(&one_line(&e, &url));
+            printer.error(&dbstate::one_line(&e));
             return Ok(ExitStatus::Failure);
         }
     };
@@ -71,7 +69,7 @@ pub fn run(args: &SnapshotArgs, printer: &mut Printer<'_>) -> Result<ExitStatus>
                     Ok(ExitStatus::Success)
                 }
                 Err(e) => {
-                    printer.error(&format!("cannot save `{name}`: {}", one_line(&e, &url)));
+                    printer.error(&format!("cannot save `{name}`: {}", dbstate::one_line(&e)));
                     Ok(ExitStatus::Failure)
                 }
             }
@@ -94,7 +92,7 @@ pub fn run(args: &SnapshotArgs, printer: &mut Printer<'_>) -> Result<ExitStatus>
                     Ok(ExitStatus::Failure)
                 }
                 Err(e) => {
-                    printer.error(&format!("cannot drop `{name}`: {}", one_line(&e, &url)));
+                    printer.error(&format!("cannot drop `{name}`: {}", dbstate::one_line(&e)));
                     Ok(ExitStatus::Failure)
                 }
             }
@@ -111,7 +109,7 @@ fn list(
     let all = match snapshots.list() {
         Ok(all) => all,
         Err(e) => {
-            printer.error(&one_line(&e, url));
+            printer.error(&dbstate::one_line(&e));
             return Ok(ExitStatus::Failure);
         }
     };
@@ -159,7 +157,7 @@ fn restore(
             return Ok(ExitStatus::Failure);
         }
         Err(e) => {
-            printer.error(&one_line(&e, url));
+            printer.error(&dbstate::one_line(&e));
             return Ok(ExitStatus::Failure);
         }
     }
@@ -170,7 +168,7 @@ fn restore(
         Err(e) => {
             printer.error(&format!(
                 "cannot save the current database before restoring, so nothing was changed: {}",
-                one_line(&e, url)
+                dbstate::one_line(&e)
             ));
             return Ok(ExitStatus::Failure);
         }
@@ -178,7 +176,7 @@ fn restore(
     if let Err(e) = restore_retrying(snapshots, name) {
         printer.error(&format!(
             "cannot restore `{name}`, the database is unchanged: {}",
-            one_line(&e, url)
+            dbstate::one_line(&e)
         ));
         return Ok(ExitStatus::Failure);
     }

@@ -30,14 +30,13 @@ use anyhow::{Context, Result};
 use migguard_core::drift::{self, Drift, DriftInput, Provenance};
 use migguard_core::graph::{AppliedSet, NodeKind};
 use migguard_core::model::{Migration, MigrationKey, OperationKind, Reverse, Value};
-use migguard_core::parse::parse_migration;
 use migguard_core::project::{self, AnalyzeOptions, Project};
 use migguard_db::{Backend, DatabaseUrl, DbError, Snapshots};
 use migguard_git::{AppliedStore, DiskCache, Oid, Repo, TreeSource};
 
 use crate::args::{SourceArgs, SyncArgs};
 use crate::dbstate::{self, quote};
-use crate::hooks::snapshots::{fresh_name, one_line, save_retrying, snapshots_for};
+use crate::hooks::snapshots::{fresh_name, save_retrying, snapshots_for};
 use crate::workspace::Workspace;
 use crate::{ExitStatus, Printer};
 
@@ -316,7 +315,7 @@ pub fn run(args: &SyncArgs, printer: &mut Printer<'_>) -> Result<ExitStatus> {
         Err(e) => {
             // As `migguard status`: a database that cannot be read is not
             // a finding (exit 1) but a failure to do the job (exit 2).
-            printer.error(&one_line(&e, &env.url));
+            printer.error(&dbstate::one_line(&e));
             return Ok(ExitStatus::Error);
         }
     };
@@ -606,7 +605,7 @@ pub fn run(args: &SyncArgs, printer: &mut Printer<'_>) -> Result<ExitStatus> {
         Err(e) => {
             printer.error(&format!(
                 "cannot read the database after migrating: {}",
-                one_line(&e, &env.url)
+                dbstate::one_line(&e)
             ));
             return Ok(ExitStatus::Failure);
         }
@@ -802,7 +801,7 @@ fn from_store<'k>(env: &Env, keys: impl Iterator<Item = &'k MigrationKey>) -> Ve
     let store = AppliedStore::open(&env.repo);
     let mut out = Vec::new();
     for key in keys {
-        let Some((path, bytes)) = store.lookup(&key.app, &key.name) else {
+        let Some((path, bytes, migration)) = dbstate::stored_migration(&store, key) else {
             continue;
         };
         let blob = store
@@ -815,18 +814,12 @@ fn from_store<'k>(env: &Env, keys: impl Iterator<Item = &'k MigrationKey>) -> Ve
         } else {
             StoredOrigin::GitObject(blob)
         };
-        let package = match path.rsplit_once('/') {
-            Some((dir, _)) => dir.replace('/', "."),
-            None => String::new(),
-        };
-        if let Some(migration) = parse_migration(key, &path, &package, &bytes).migration {
-            out.push(Stored {
-                path,
-                origin,
-                bytes,
-                migration,
-            });
-        }
+        out.push(Stored {
+            path,
+            origin,
+            bytes,
+            migration,
+        });
     }
     out
 }
@@ -1248,7 +1241,7 @@ fn execute(
                         };
                         return Err(fail(format!(
                             "cannot back the database up, so nothing was changed: {}{hint}",
-                            one_line(&e, &env.url)
+                            dbstate::one_line(&e)
                         )));
                     }
                 }
@@ -1269,7 +1262,7 @@ fn execute(
                 if !unapplies.is_empty() {
                     let now = migguard_db::read_applied(&env.url)
                         .map(|r| r.keys())
-                        .map_err(|e| fail(one_line(&e, &env.url)))?;
+                        .map_err(|e| fail(dbstate::one_line(&e)))?;
                     let still: Vec<String> = unapplies
                         .iter()
                         .filter(|k| now.contains(k))
@@ -1514,6 +1507,7 @@ impl Drop for TempWorktree {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use migguard_core::parse::parse_migration;
 
     fn migration(operations: &str) -> Migration {
         let text = format!(

@@ -18,7 +18,7 @@ use migguard_core::config::Settings;
 use migguard_core::drift::{self, DriftInput};
 use migguard_core::graph::AppliedSet;
 use migguard_core::project::Project;
-use migguard_db::{Backend, DatabaseUrl, DbError, Snapshots};
+use migguard_db::{DatabaseUrl, DbError, Snapshots};
 use migguard_git::Repo;
 
 use crate::dbstate;
@@ -38,41 +38,8 @@ pub(crate) fn snapshots_for(url: &DatabaseUrl, repo: &Repo) -> Result<Snapshots,
 /// `django_migrations` of the snapshot `name`, read without changing it:
 /// the snapshot file opened read-only (SQLite), the snapshot database in
 /// a read-only transaction (PostgreSQL).
-pub(crate) fn snapshot_applied(
-    url: &DatabaseUrl,
-    snapshots: &Snapshots,
-    name: &str,
-) -> Result<AppliedSet, DbError> {
-    let snapshot_url = match url {
-        DatabaseUrl::Sqlite(_) => {
-            let wanted = snapshots.name_for(name);
-            let found = snapshots.list()?.into_iter().find(|s| s.name == wanted);
-            match found {
-                Some(info) => DatabaseUrl::Sqlite(PathBuf::from(info.location)),
-                None => {
-                    return Err(DbError::SnapshotMissing {
-                        branch: name.to_owned(),
-                        name: wanted,
-                    })
-                }
-            }
-        }
-        DatabaseUrl::Postgres(address) => {
-            let mut address = address.clone();
-            address.database = snapshots.name_for(name);
-            DatabaseUrl::Postgres(address)
-        }
-        DatabaseUrl::Mysql(_) => return Err(unsupported()),
-    };
-    Ok(migguard_db::read_applied(&snapshot_url)?.keys())
-}
-
-fn unsupported() -> DbError {
-    DbError::Unsupported(
-        "per-branch snapshots are not supported for MySQL/MariaDB (it cannot copy a database cheaply); \
-         keep a copy with mysqldump instead"
-            .to_owned(),
-    )
+pub(crate) fn snapshot_applied(snapshots: &Snapshots, name: &str) -> Result<AppliedSet, DbError> {
+    Ok(migguard_db::read_applied(&snapshots.url_of(name)?)?.keys())
 }
 
 /// The application name of migguard's own PostgreSQL sessions.
@@ -165,12 +132,9 @@ fn checkout_line(
         Ok(located) => located.url,
         Err(problem) => return Some(problem.to_string()),
     };
-    if url.backend() == Backend::Mysql {
-        return Some(unsupported().to_string());
-    }
     let snapshots = match snapshots_for(&url, repo) {
         Ok(s) => s,
-        Err(e) => return Some(one_line(&e, &url)),
+        Err(e) => return Some(dbstate::one_line(&e)),
     };
     // 1. The state being left, under its branch.
     let (saved, said) = match old_branch {
@@ -185,7 +149,7 @@ fn checkout_line(
                 return Some(format!(
                     "the database was not saved as snapshot `{old}` and nothing was restored: {} \
                      (then: `migguard snapshot save {old}`)",
-                    one_line(&e, &url).trim_end_matches(';')
+                    dbstate::one_line(&e).trim_end_matches(';')
                 ))
             }
         },
@@ -204,7 +168,7 @@ fn checkout_line(
     match snapshots.exists(new) {
         Ok(true) => {}
         Ok(false) => return said,
-        Err(e) => return with_saved(one_line(&e, &url)),
+        Err(e) => return with_saved(dbstate::one_line(&e)),
     }
     if !saved {
         return Some(format!(
@@ -212,12 +176,12 @@ fn checkout_line(
              to be saved under; `migguard snapshot restore {new}` restores it (saving the current state first)"
         ));
     }
-    let applied = match snapshot_applied(&url, &snapshots, new) {
+    let applied = match snapshot_applied(&snapshots, new) {
         Ok(applied) => applied,
         Err(e) => {
             return with_saved(format!(
                 "snapshot `{new}` was not restored: {}",
-                one_line(&e, &url)
+                dbstate::one_line(&e)
             ))
         }
     };
@@ -257,16 +221,7 @@ fn checkout_line(
         }
         Err(e) => with_saved(format!(
             "snapshot `{new}` was not restored, the database is unchanged: {}",
-            one_line(&e, &url)
+            dbstate::one_line(&e)
         )),
     }
-}
-
-/// A database error as one line, without the password.
-pub(crate) fn one_line(error: &DbError, url: &DatabaseUrl) -> String {
-    let mut text = error.to_string();
-    if let Some(secret) = url.password().filter(|p| !p.is_empty()) {
-        text = text.replace(secret, "***");
-    }
-    text.split_whitespace().collect::<Vec<_>>().join(" ")
 }
