@@ -35,4 +35,4 @@ pub use git2::Oid;
 pub use push::{commits_to_push, pushed_files, PushedFile};
 pub use repo::Repo;
 pub use source::{IndexSource, TreeSource};
-pub use store::{AppliedStore, StoredMigration};
+pub use store::{AppliedStore, RecentCommit, StoredMigration};

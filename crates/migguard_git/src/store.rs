@@ -339,6 +339,14 @@ fn now_utc() -> String {
     )
 }
 
+/// A commit of [`Repo::recent_commits`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RecentCommit {
+    pub oid: Oid,
+    /// A branch whose tip it is (`main`, `origin/feature`), if any.
+    pub branch: Option<String>,
+}
+
 impl Repo {
     /// The last branch switch recorded in `HEAD`'s reflog: `(from, to)` of
     /// its message `checkout: moving from X to Y` (branch names, or commit
@@ -361,6 +369,49 @@ impl Repo {
             .ok()
             .and_then(|b| b.get().peel_to_commit().ok())
             .is_some_and(|c| c.id() == oid)
+    }
+
+    /// Where the files of a migration applied from another branch are most
+    /// likely to be: the commits of `HEAD`'s reflog, newest first (the
+    /// previous `HEAD` is usually it), then the tips of the local and
+    /// remote-tracking branches, most recently committed first; each commit
+    /// once, at most `max`, with the first branch whose tip it is.
+    pub fn recent_commits(&self, max: usize) -> Vec<RecentCommit> {
+        let git = self.lock();
+        let mut tips: Vec<(i64, Oid, String)> = git
+            .branches(None)
+            .map(|branches| {
+                branches
+                    .flatten()
+                    .filter(|(branch, _)| branch.get().symbolic_target().is_none())
+                    .filter_map(|(branch, _)| {
+                        let commit = branch.get().peel_to_commit().ok()?;
+                        let name = branch.name().ok().flatten()?.to_owned();
+                        let when = commit.committer().when().seconds();
+                        Some((when, commit.id(), name))
+                    })
+                    .collect()
+            })
+            .unwrap_or_default();
+        tips.sort_by(|a, b| b.0.cmp(&a.0).then_with(|| a.2.cmp(&b.2)));
+        let reflog: Vec<Oid> = git
+            .reflog("HEAD")
+            .map(|log| log.iter().take(500).map(|e| e.id_new()).collect())
+            .unwrap_or_default();
+        let mut seen = std::collections::BTreeSet::new();
+        reflog
+            .into_iter()
+            .chain(tips.iter().map(|(_, oid, _)| *oid))
+            .filter(|oid| !oid.is_zero() && seen.insert(*oid))
+            .take(max)
+            .map(|oid| RecentCommit {
+                oid,
+                branch: tips
+                    .iter()
+                    .find(|(_, tip, _)| *tip == oid)
+                    .map(|(_, _, name)| name.clone()),
+            })
+            .collect()
     }
 
     /// Local branches whose tip has exactly blob `blob` at `path`

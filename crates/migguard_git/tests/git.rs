@@ -528,3 +528,44 @@ fn sources_serve_many_threads() {
         }
     });
 }
+
+#[test]
+fn recent_commits_follow_the_reflog_then_the_branches() {
+    let fx = Fixture::new();
+    fx.write(PATH, "# v1\n");
+    let first = fx.commit_all("one");
+    fx.git(&["checkout", "-q", "-b", "feature"]);
+    fx.write(PATH, "# feature\n");
+    let feature = fx.commit_all("feature");
+    fx.git(&["checkout", "-q", "main"]);
+    fx.write(PATH, "# v2\n");
+    let second = fx.commit_all("two");
+    // A branch HEAD never visited: only the branch list has it.
+    fx.git(&["branch", "side", &first]);
+    fx.git(&["checkout", "-q", "-b", "later", &second]);
+    fx.write(PATH, "# later\n");
+    fx.commit_all("later");
+    fx.git(&["checkout", "-q", "main"]);
+    fx.git(&["branch", "-q", "-D", "later"]);
+
+    let repo = Repo::open(&fx.root).expect("repo");
+    let recent = repo.recent_commits(64);
+    let seen: Vec<(String, Option<&str>)> = recent
+        .iter()
+        .map(|c| (c.oid.to_string(), c.branch.as_deref()))
+        .collect();
+    // HEAD's reflog, newest first: main (checked out again), the commit of
+    // the deleted `later` (no branch), then feature and the first commit.
+    assert_eq!(seen[0], (second.clone(), Some("main")));
+    assert_eq!(seen[1].1, None, "later's commit has no branch any more");
+    let position = |oid: &str| seen.iter().position(|(o, _)| o == oid).expect("listed");
+    assert!(position(&feature) > 1);
+    assert_eq!(seen[position(&feature)].1, Some("feature"));
+    assert!(
+        matches!(seen[position(&first)].1, Some("side")),
+        "the first commit is side's tip: {seen:?}"
+    );
+    let unique: std::collections::BTreeSet<&String> = seen.iter().map(|(o, _)| o).collect();
+    assert_eq!(unique.len(), seen.len(), "each commit once");
+    assert_eq!(repo.recent_commits(2).len(), 2);
+}

@@ -702,64 +702,16 @@ fn target(env: &Env, args: &SyncArgs, working: Project, applied: &AppliedSet) ->
     }
 }
 
-/// `git ARGS` in the work tree; its standard output lines, or nothing.
-fn git_lines(env: &Env, args: &[&str]) -> Vec<String> {
-    Command::new("git")
-        .arg("-C")
-        .arg(&env.workdir)
-        .args(args)
-        .stdin(Stdio::null())
-        .stderr(Stdio::null())
-        .output()
-        .ok()
-        .filter(|o| o.status.success())
-        .map(|o| {
-            String::from_utf8_lossy(&o.stdout)
-                .lines()
-                .map(str::to_owned)
-                .collect()
-        })
-        .unwrap_or_default()
-}
-
 /// The commit that has the most of `foreign`'s files (all of them, if any
-/// does): `HEAD`'s reflog first (the previous HEAD is usually it), then the
-/// branches, most recent first.
+/// does), among [`Repo::recent_commits`].
 fn find_candidate(
     env: &Env,
     foreign: &[MigrationKey],
     applied: &AppliedSet,
 ) -> Result<Option<Candidate>> {
-    let refs: Vec<(String, String)> = git_lines(
-        env,
-        &[
-            "for-each-ref",
-            "--sort=-committerdate",
-            "--format=%(objectname) %(refname:short)",
-            "refs/heads",
-            "refs/remotes",
-        ],
-    )
-    .into_iter()
-    .filter_map(|l| {
-        let (oid, name) = l.split_once(' ')?;
-        Some((oid.to_owned(), name.to_owned()))
-    })
-    .collect();
-    let reflog = git_lines(env, &["log", "-g", "--format=%H", "-n", "500", "HEAD"]);
-    let mut seen = BTreeSet::new();
-    let order: Vec<String> = reflog
-        .into_iter()
-        .chain(refs.iter().map(|(oid, _)| oid.clone()))
-        .filter(|oid| seen.insert(oid.clone()))
-        .take(MAX_CANDIDATES)
-        .collect();
     let mut best: Option<(usize, Candidate)> = None;
-    for oid_text in order {
-        let Ok(oid) = Oid::from_str(&oid_text) else {
-            continue;
-        };
-        let Ok(project) = env.analyze_at(&oid_text, applied) else {
+    for commit in env.repo.recent_commits(MAX_CANDIDATES) {
+        let Ok(project) = env.analyze_at(&commit.oid.to_string(), applied) else {
             continue;
         };
         let count = foreign
@@ -769,13 +721,8 @@ fn find_candidate(
         if count == 0 || best.as_ref().is_some_and(|(n, _)| *n >= count) {
             continue;
         }
-        let branches: Vec<&str> = refs
-            .iter()
-            .filter(|(o, _)| *o == oid_text)
-            .map(|(_, name)| name.as_str())
-            .collect();
-        let short = env.repo.short_id(oid);
-        let label = match branches.first() {
+        let short = env.repo.short_id(commit.oid);
+        let label = match &commit.branch {
             Some(branch) => format!("branch {branch} (commit {short})"),
             None => format!("commit {short} (from HEAD's reflog)"),
         };
@@ -783,7 +730,7 @@ fn find_candidate(
         best = Some((
             count,
             Candidate {
-                oid,
+                oid: commit.oid,
                 label,
                 project,
             },
