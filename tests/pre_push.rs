@@ -261,7 +261,9 @@ fn migrations_merged_in_from_the_remote_are_not_this_pushs() {
     assert!(out.status.success(), "{}", describe(&out));
 
     repo.git(&["checkout", "-q", "feature"]);
-    repo.git(&["merge", "-q", "--no-edit", "main"]);
+    // Past pre-merge-commit, as `commit_file` is past pre-commit: the
+    // fixture's models.py is ahead of these early migrations.
+    repo.git(&["merge", "-q", "--no-edit", "--no-verify", "main"]);
     let out = repo.git_status(&["push", "-q", "origin", "feature"]);
     assert!(out.status.success(), "{}", describe(&out));
     assert!(!stderr(&out).contains("MG401"), "{}", describe(&out));
