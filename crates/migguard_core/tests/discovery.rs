@@ -73,3 +73,52 @@ fn an_app_at_the_root_takes_the_directory_name() {
     assert_eq!(project.discovery.apps[0].label, "taggit");
     assert_eq!(project.migrations[0].key.to_string(), "taggit.0001_initial");
 }
+
+#[test]
+fn settings_are_followed_as_django_imports_them() {
+    let apps_py = "from django.apps import AppConfig\n\nclass ShopAdmin(AppConfig):\n    name = 'shop'\n    label = 'shop_admin'\n\nclass ShopConfig(AppConfig):\n    default = True\n    name = 'shop'\n    label = 'store'\n";
+    let source = MemorySource::new("test")
+        .with(
+            "manage.py",
+            "import os\n# DJANGO_SETTINGS_MODULE = 'nowhere'\ndef main():\n    os.environ.setdefault('DJANGO_SETTINGS_MODULE', 'config.settings.dev')\n",
+        )
+        .with("config/__init__.py", "")
+        .with("config/settings/__init__.py", "")
+        .with(
+            "config/settings/base.py",
+            "INSTALLED_APPS = ['django.contrib.auth', 'blog']\nMIGRATION_MODULES = {'blog': 'blog.db_migrations', 'legacy': None}\n",
+        )
+        .with(
+            "config/settings/dev.py",
+            "from .base import *\n\nINSTALLED_APPS += ['shop']\nINSTALLED_APPS.append('legacy')\n",
+        )
+        // blog's migrations live in the package MIGRATION_MODULES names;
+        // the old `migrations` package beside it is never read by Django.
+        .with("blog/migrations/__init__.py", "")
+        .with("blog/migrations/0001_initial.py", MIGRATION)
+        .with("blog/migrations/0002_stale.py", "syntax error here(\n")
+        .with("blog/db_migrations/__init__.py", "")
+        .with("blog/db_migrations/0001_initial.py", MIGRATION)
+        .with("shop/apps.py", apps_py)
+        .with("shop/migrations/__init__.py", "")
+        .with("shop/migrations/0001_initial.py", MIGRATION)
+        // MIGRATION_MODULES says `legacy` has no migrations.
+        .with("legacy/migrations/__init__.py", "")
+        .with("legacy/migrations/0001_initial.py", MIGRATION);
+    let project = analyze(&source, &Settings::default(), &AnalyzeOptions::default()).unwrap();
+    let apps: Vec<(&str, &str)> = project
+        .discovery
+        .apps
+        .iter()
+        .map(|a| (a.label.as_str(), a.migrations_dir.as_str()))
+        .collect();
+    assert_eq!(
+        apps,
+        vec![("blog", "blog/db_migrations"), ("store", "shop/migrations")]
+    );
+    assert_eq!(
+        project.settings.module.as_deref(),
+        Some("config.settings.dev")
+    );
+    assert!(project.diagnostics.is_empty(), "{:#?}", project.diagnostics);
+}

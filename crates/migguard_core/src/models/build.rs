@@ -15,6 +15,7 @@ use super::modules::{ClassId, Symbol};
 use super::{Analysis, Env, ModelSource, SourceLine, Unresolved};
 use crate::model::{Call, Ref, Value};
 use crate::parse::models::{app_configs, BindingKind, PyClass};
+use crate::parse::module_facts;
 use crate::project::Project;
 use crate::state::{default_base, normalize_together, ModelKey, ModelState, StateReplay};
 
@@ -111,13 +112,12 @@ impl AppTable {
                     e.strip_prefix(&format!("{module}.apps."))
                         .map(str::to_owned)
                 });
-                let chosen = match named_in_settings {
-                    Some(class) => configs.iter().find(|c| c.class == class),
-                    None => configs
-                        .iter()
-                        .find(|c| c.name.as_deref() == Some(module.as_str()))
-                        .or_else(|| (configs.len() == 1).then(|| &configs[0])),
-                };
+                let chosen = module_facts::choose_app_config(
+                    &configs,
+                    named_in_settings.as_deref(),
+                    |c| &c.class,
+                    |c| c.default,
+                );
                 if let Some(config) = chosen {
                     if let Some(field) = &config.default_auto_field {
                         auto_field = match env.eval(field) {

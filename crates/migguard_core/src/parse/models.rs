@@ -791,10 +791,10 @@ pub fn app_configs(module: &PyModule) -> Vec<AppConfigFacts> {
                     Some(_) => Some(Value::Expr("default_auto_field".to_owned())),
                     None => None,
                 },
-                default: matches!(
-                    class.binding("default").map(|b| &b.kind),
-                    Some(BindingKind::Value(Value::Bool(true)))
-                ),
+                default: match class.binding("default").map(|b| &b.kind) {
+                    Some(BindingKind::Value(Value::Bool(b))) => Some(*b),
+                    _ => None,
+                },
                 bases: class.bases.clone(),
             }
         })
@@ -809,7 +809,8 @@ pub struct AppConfigFacts {
     pub label: Option<String>,
     /// The `default_auto_field` attribute, unevaluated, when set.
     pub default_auto_field: Option<Value>,
-    pub default: bool,
+    /// The `default` attribute, when a literal boolean.
+    pub default: Option<bool>,
     pub bases: Vec<Value>,
 }
 

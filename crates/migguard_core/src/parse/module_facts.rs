@@ -35,35 +35,187 @@ fn on_large_stack<T: Send>(read: impl FnOnce() -> Option<T> + Send) -> Option<T>
     })
 }
 
-/// The `label` class attribute of an `AppConfig` in `apps.py`.
-pub fn app_config_label(bytes: &[u8]) -> Option<String> {
-    on_large_stack(|| app_config_label_here(bytes))
+/// Which `AppConfig` of an app's `apps.py` Django uses, by its rule
+/// (`AppConfig.create`): the class `INSTALLED_APPS` names, when it names one;
+/// else the only subclass that does not say `default = False`; else the only
+/// one that says `default = True`; else none (Django's plain `AppConfig`).
+/// `class_of` and `default_of` read a candidate's class name and its
+/// `default` attribute.
+pub fn choose_app_config<'a, T>(
+    configs: &'a [T],
+    named: Option<&str>,
+    class_of: impl Fn(&T) -> &str,
+    default_of: impl Fn(&T) -> Option<bool>,
+) -> Option<&'a T> {
+    if let Some(named) = named {
+        return configs.iter().find(|c| class_of(c) == named);
+    }
+    let candidates: Vec<&T> = configs
+        .iter()
+        .filter(|c| default_of(c) != Some(false))
+        .collect();
+    if let [only] = candidates.as_slice() {
+        return Some(only);
+    }
+    let defaults: Vec<&T> = configs
+        .iter()
+        .filter(|c| default_of(c) == Some(true))
+        .collect();
+    match defaults.as_slice() {
+        [only] => Some(only),
+        _ => None,
+    }
 }
 
-fn app_config_label_here(bytes: &[u8]) -> Option<String> {
+/// An `AppConfig` subclass of `apps.py`, as far as the label goes.
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct ConfigClass {
+    class: String,
+    label: Option<String>,
+    default: Option<bool>,
+}
+
+/// The label of the app whose `apps.py` is `bytes`, when the `AppConfig`
+/// Django picks (see [`choose_app_config`]) sets one, itself or through a
+/// base class of the same module. `named` is the class `INSTALLED_APPS`
+/// names (`blog.apps.BlogConfig` -> `BlogConfig`), if any.
+pub fn app_config_label(bytes: &[u8], named: Option<&str>) -> Option<String> {
+    let configs = on_large_stack(|| config_classes(bytes))?;
+    choose_app_config(&configs, named, |c| &c.class, |c| c.default)?
+        .label
+        .clone()
+}
+
+fn config_classes(bytes: &[u8]) -> Option<Vec<ConfigClass>> {
     let (_, body) = parse(bytes)?;
-    body.iter().find_map(|stmt| {
+    let mut out: Vec<ConfigClass> = Vec::new();
+    for stmt in &body {
         let Stmt::ClassDef(class) = stmt else {
-            return None;
+            continue;
         };
-        class.body.iter().find_map(|s| match s {
-            Stmt::Assign(a) => match (a.targets.as_slice(), &*a.value) {
-                ([Expr::Name(n)], Expr::Constant(c)) if n.id.as_str() == "label" => {
-                    c.value.as_str().cloned()
-                }
+        let base_names: Vec<String> = class
+            .bases
+            .iter()
+            .filter_map(|b| match b {
+                Expr::Name(n) => Some(n.id.to_string()),
+                Expr::Attribute(a) => Some(a.attr.to_string()),
                 _ => None,
-            },
-            _ => None,
-        })
-    })
+            })
+            .collect();
+        // A subclass of `AppConfig` (or of another config of this module):
+        // Django only looks at those.
+        let local_base = base_names
+            .iter()
+            .find_map(|b| out.iter().find(|c| &c.class == b).cloned());
+        if local_base.is_none() && !base_names.iter().any(|b| b.ends_with("Config")) {
+            continue;
+        }
+        let attribute = |name: &str| {
+            class.body.iter().find_map(|s| match s {
+                Stmt::Assign(a) => match (a.targets.as_slice(), &*a.value) {
+                    ([Expr::Name(n)], Expr::Constant(c)) if n.id.as_str() == name => {
+                        Some(c.value.clone())
+                    }
+                    _ => None,
+                },
+                _ => None,
+            })
+        };
+        let label = attribute("label")
+            .and_then(|c| c.as_str().cloned())
+            .or_else(|| local_base.as_ref().and_then(|b| b.label.clone()));
+        let default = match attribute("default") {
+            Some(ast::Constant::Bool(b)) => Some(b),
+            _ => local_base.as_ref().and_then(|b| b.default),
+        };
+        out.push(ConfigClass {
+            class: class.name.to_string(),
+            label,
+            default,
+        });
+    }
+    Some(out)
 }
 
-/// A settings module's top-level assignments (last one wins) and the
-/// modules it star-imports (`from .base import *`), resolved to dotted names.
+/// One top-level statement of a settings module that migguard can follow,
+/// in source order. Evaluating the steps in order gives the values the
+/// module has after import, as far as they can be known statically.
+#[derive(Debug, Clone, PartialEq)]
+pub enum SettingsStep {
+    /// `NAME = value` (or an annotated assignment).
+    Set(String, Value),
+    /// `NAME += [...]`, `NAME = NAME + [...]`, `NAME.extend([...])`.
+    Extend(String, Value),
+    /// `NAME.append(value)`.
+    Append(String, Value),
+    /// `NAME.insert(index, value)`.
+    Insert(String, i64, Value),
+    /// `from module import *`, resolved to a dotted name.
+    StarImport(String),
+    /// A statement that changes `NAME` in a way migguard cannot follow
+    /// (`NAME.remove(...)`, `NAME *= 2`, an assignment inside a loop).
+    Unknown(String),
+}
+
+/// A settings module's statements, in order.
 #[derive(Debug, Default, Clone)]
 pub struct SettingsModule {
-    pub values: HashMap<String, Value>,
-    pub star_imports: Vec<String>,
+    pub steps: Vec<SettingsStep>,
+}
+
+impl SettingsModule {
+    /// Apply the steps to `values`, reading star imports through `star`.
+    pub fn apply(
+        &self,
+        values: &mut HashMap<String, Value>,
+        star: &mut dyn FnMut(&str, &mut HashMap<String, Value>),
+    ) {
+        for step in &self.steps {
+            match step {
+                SettingsStep::Set(name, value) => {
+                    values.insert(name.clone(), value.clone());
+                }
+                SettingsStep::Extend(name, more) => {
+                    let joined = match (values.get(name), more.as_seq()) {
+                        (Some(Value::List(items)), Some(more)) => {
+                            Value::List(items.iter().chain(more).cloned().collect())
+                        }
+                        (Some(Value::Tuple(items)), Some(more)) => {
+                            Value::Tuple(items.iter().chain(more).cloned().collect())
+                        }
+                        _ => Value::Expr(format!("{name} (extended)")),
+                    };
+                    values.insert(name.clone(), joined);
+                }
+                SettingsStep::Append(name, item) | SettingsStep::Insert(name, _, item) => {
+                    let changed = match values.get(name) {
+                        Some(Value::List(items)) => {
+                            let mut items = items.clone();
+                            match step {
+                                SettingsStep::Insert(_, at, _) => {
+                                    let len = items.len() as i64;
+                                    let at = if *at < 0 {
+                                        (len + at).max(0)
+                                    } else {
+                                        (*at).min(len)
+                                    };
+                                    items.insert(at as usize, item.clone());
+                                }
+                                _ => items.push(item.clone()),
+                            }
+                            Value::List(items)
+                        }
+                        _ => Value::Expr(format!("{name} (changed)")),
+                    };
+                    values.insert(name.clone(), changed);
+                }
+                SettingsStep::StarImport(module) => star(module, values),
+                SettingsStep::Unknown(name) => {
+                    values.insert(name.clone(), Value::Expr(format!("{name} (changed)")));
+                }
+            }
+        }
+    }
 }
 
 pub fn settings_module(bytes: &[u8], package: &str) -> Option<SettingsModule> {
@@ -80,13 +232,55 @@ fn settings_module_here(bytes: &[u8], package: &str) -> Option<SettingsModule> {
         constants: &constants,
     };
     let mut out = SettingsModule::default();
-    for stmt in &body {
+    settings_steps(&body, package, &reader, false, &mut out.steps);
+    Some(out)
+}
+
+/// The steps of `body`. `nested` is true inside `if`/`try`/`with` blocks,
+/// whose statements may or may not run: a value set there is unknown, but
+/// additions to a list (`INSTALLED_APPS += [...]` under `if DEBUG:`) are
+/// kept, since an app that may be installed is one whose migrations count.
+fn settings_steps(
+    body: &[Stmt],
+    package: &str,
+    reader: &ValueReader<'_>,
+    nested: bool,
+    out: &mut Vec<SettingsStep>,
+) {
+    let set = |name: &str, value: &Expr, out: &mut Vec<SettingsStep>| {
+        // `NAME = NAME + [...]` extends; anything else replaces.
+        if let Expr::BinOp(ast::ExprBinOp {
+            left,
+            op: ast::Operator::Add,
+            right,
+            ..
+        }) = value
+        {
+            if matches!(&**left, Expr::Name(n) if n.id.as_str() == name) {
+                out.push(SettingsStep::Extend(name.to_owned(), reader.read(right)));
+                return;
+            }
+        }
+        if nested {
+            out.push(SettingsStep::Unknown(name.to_owned()));
+        } else {
+            out.push(SettingsStep::Set(name.to_owned(), reader.read(value)));
+        }
+    };
+    for stmt in body {
         match stmt {
             Stmt::Assign(assign) => {
                 for target in &assign.targets {
-                    if let Expr::Name(name) = target {
-                        out.values
-                            .insert(name.id.to_string(), reader.read(&assign.value));
+                    match target {
+                        Expr::Name(name) => set(name.id.as_str(), &assign.value, out),
+                        Expr::Tuple(t) => {
+                            for e in &t.elts {
+                                if let Expr::Name(n) = e {
+                                    out.push(SettingsStep::Unknown(n.id.to_string()));
+                                }
+                            }
+                        }
+                        _ => {}
                     }
                 }
             }
@@ -96,64 +290,244 @@ fn settings_module_here(bytes: &[u8], package: &str) -> Option<SettingsModule> {
                 ..
             }) => {
                 if let Expr::Name(name) = &**target {
-                    out.values.insert(name.id.to_string(), reader.read(value));
+                    set(name.id.as_str(), value, out);
                 }
+            }
+            Stmt::AugAssign(aug) => {
+                if let Expr::Name(name) = &*aug.target {
+                    let name = name.id.to_string();
+                    out.push(match aug.op {
+                        ast::Operator::Add => SettingsStep::Extend(name, reader.read(&aug.value)),
+                        _ => SettingsStep::Unknown(name),
+                    });
+                }
+            }
+            Stmt::Expr(e) => {
+                let Expr::Call(call) = &*e.value else {
+                    continue;
+                };
+                let Expr::Attribute(attr) = &*call.func else {
+                    continue;
+                };
+                let Expr::Name(owner) = &*attr.value else {
+                    continue;
+                };
+                let name = owner.id.to_string();
+                let args = &call.args;
+                out.push(match (attr.attr.as_str(), args.as_slice()) {
+                    ("append", [item]) => SettingsStep::Append(name, reader.read(item)),
+                    ("extend", [items]) => SettingsStep::Extend(name, reader.read(items)),
+                    ("insert", [at, item]) => match reader.read(at) {
+                        Value::Int(at) => SettingsStep::Insert(name, at, reader.read(item)),
+                        _ => SettingsStep::Unknown(name),
+                    },
+                    // `update`, `remove`, `pop`, `setdefault`, ...: changed
+                    // in a way not followed. Other calls (`print(...)`,
+                    // `os.makedirs(...)`) change nothing of ours, but a
+                    // method call on a settings name may.
+                    _ if name
+                        .chars()
+                        .all(|c| c.is_ascii_uppercase() || c == '_' || c.is_ascii_digit()) =>
+                    {
+                        SettingsStep::Unknown(name)
+                    }
+                    _ => continue,
+                });
             }
             Stmt::ImportFrom(from) if from.names.iter().any(|a| a.name.as_str() == "*") => {
                 let level = from.level.as_ref().map_or(0, |l| l.to_u32());
                 let module = from.module.as_ref().map(|m| m.as_str()).unwrap_or("");
-                out.star_imports
-                    .push(resolve_relative(package, level, module));
+                out.push(SettingsStep::StarImport(resolve_relative(
+                    package, level, module,
+                )));
             }
+            Stmt::If(s) => {
+                settings_steps(&s.body, package, reader, true, out);
+                settings_steps(&s.orelse, package, reader, true, out);
+            }
+            Stmt::Try(s) => {
+                // `try: from .local import * / except ImportError: pass`:
+                // the try body usually runs; a missing module is skipped
+                // when it is read.
+                settings_steps(&s.body, package, reader, nested, out);
+                for handler in &s.handlers {
+                    let ast::ExceptHandler::ExceptHandler(h) = handler;
+                    settings_steps(&h.body, package, reader, true, out);
+                }
+                settings_steps(&s.orelse, package, reader, true, out);
+                settings_steps(&s.finalbody, package, reader, nested, out);
+            }
+            Stmt::With(s) => settings_steps(&s.body, package, reader, true, out),
+            Stmt::For(s) => settings_steps(&s.body, package, reader, true, out),
+            Stmt::While(s) => settings_steps(&s.body, package, reader, true, out),
             _ => {}
         }
     }
-    Some(out)
 }
 
-/// `os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")`
-/// anywhere in `manage.py`.
+/// The settings module `manage.py` names: the value of
+/// `os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")` or
+/// `os.environ["DJANGO_SETTINGS_MODULE"] = "config.settings"`, wherever it
+/// is written (usually inside `main()`), read from the syntax tree so that a
+/// comment or a docstring mentioning the variable is not taken for it.
 pub fn manage_py_settings(bytes: &[u8]) -> Option<String> {
-    let text = decode_python(bytes).ok()?;
-    let needle = "DJANGO_SETTINGS_MODULE";
-    let start = text.find(needle)? + needle.len();
-    // Step past the closing quote of the key itself.
-    let rest = text[start..]
-        .strip_prefix(['"', '\''])
-        .unwrap_or(&text[start..]);
-    let quote_start = rest.find(['"', '\''])?;
-    let quote = rest[quote_start..].chars().next()?;
-    let after = &rest[quote_start + 1..];
-    let end = after.find(quote)?;
-    let module = &after[..end];
-    module
-        .chars()
-        .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '.')
-        .then(|| module.to_owned())
+    on_large_stack(|| {
+        let (_, body) = parse(bytes)?;
+        settings_in(&body)
+    })
+}
+
+const SETTINGS_VARIABLE: &str = "DJANGO_SETTINGS_MODULE";
+
+fn settings_in(body: &[Stmt]) -> Option<String> {
+    let text = |e: &Expr| match e {
+        Expr::Constant(c) => c.value.as_str().cloned(),
+        _ => None,
+    };
+    let is_module = |m: &str| {
+        !m.is_empty()
+            && m.split('.').all(|part| {
+                !part.is_empty()
+                    && !part.starts_with(|c: char| c.is_ascii_digit())
+                    && part.chars().all(|c| c.is_alphanumeric() || c == '_')
+            })
+    };
+    body.iter().find_map(|stmt| {
+        let found = match stmt {
+            Stmt::Expr(e) => match &*e.value {
+                Expr::Call(call) => match (&*call.func, call.args.as_slice()) {
+                    (Expr::Attribute(attr), [key, value])
+                        if attr.attr.as_str() == "setdefault"
+                            && text(key).as_deref() == Some(SETTINGS_VARIABLE) =>
+                    {
+                        text(value)
+                    }
+                    _ => None,
+                },
+                _ => None,
+            },
+            Stmt::Assign(assign) => assign.targets.iter().find_map(|target| match target {
+                Expr::Subscript(sub) if text(&sub.slice).as_deref() == Some(SETTINGS_VARIABLE) => {
+                    text(&assign.value)
+                }
+                _ => None,
+            }),
+            Stmt::FunctionDef(f) => settings_in(&f.body),
+            Stmt::If(s) => settings_in(&s.body).or_else(|| settings_in(&s.orelse)),
+            Stmt::Try(s) => settings_in(&s.body),
+            Stmt::With(s) => settings_in(&s.body),
+            _ => None,
+        };
+        found.filter(|m| is_module(m))
+    })
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
 
+    fn evaluate(modules: &[(&str, &str)]) -> HashMap<String, Value> {
+        fn run(name: &str, modules: &[(&str, &str)], values: &mut HashMap<String, Value>) {
+            let Some((_, text)) = modules.iter().find(|(m, _)| *m == name) else {
+                return;
+            };
+            let package = name.rsplit_once('.').map_or("", |(p, _)| p);
+            let parsed = settings_module(text.as_bytes(), package).unwrap();
+            parsed.apply(values, &mut |star, values| run(star, modules, values));
+        }
+        let mut values = HashMap::new();
+        run(modules[0].0, modules, &mut values);
+        values
+    }
+
+    fn strings(value: &Value) -> Vec<&str> {
+        value
+            .as_seq()
+            .expect("a list")
+            .iter()
+            .map(|v| v.as_str().expect("a string"))
+            .collect()
+    }
+
     #[test]
-    fn reads_label_settings_and_manage_py() {
-        let apps = b"from django.apps import AppConfig\nclass CatalogConfig(AppConfig):\n    name = 'catalog'\n    label = 'catalogue'\n";
-        assert_eq!(app_config_label(apps).as_deref(), Some("catalogue"));
-        let settings = settings_module(
-            b"from .base import *\nAUTH_USER_MODEL = 'accounts.User'\n",
-            "config.settings",
-        )
-        .unwrap();
+    fn settings_are_evaluated_in_order_with_star_imports_in_place() {
+        let values = evaluate(&[
+            (
+                "config.settings.dev",
+                "from .base import *\nINSTALLED_APPS += ['debug_toolbar']\nAUTH_USER_MODEL = 'accounts.User'\n",
+            ),
+            (
+                "config.settings.base",
+                "INSTALLED_APPS = ['django.contrib.auth']\nINSTALLED_APPS.append('blog')\nINSTALLED_APPS.extend(['shop'])\nINSTALLED_APPS.insert(0, 'first')\nINSTALLED_APPS = INSTALLED_APPS + ['last']\nAUTH_USER_MODEL = 'auth.User'\nif DEBUG:\n    INSTALLED_APPS += ['maybe']\n    SECRET = 'x'\ntry:\n    from .local import *\nexcept ImportError:\n    pass\n",
+            ),
+            ("config.settings.local", "MIGRATION_MODULES = {'blog': 'blog.db'}\n"),
+        ]);
         assert_eq!(
-            settings.values["AUTH_USER_MODEL"],
+            strings(&values["INSTALLED_APPS"]),
+            [
+                "first",
+                "django.contrib.auth",
+                "blog",
+                "shop",
+                "last",
+                "maybe",
+                "debug_toolbar"
+            ]
+        );
+        // The star import's value is overridden by the module's own, later.
+        assert_eq!(
+            values["AUTH_USER_MODEL"],
             Value::Str("accounts.User".into())
         );
-        assert_eq!(settings.star_imports, vec!["config.settings.base"]);
-        let manage = b"import os\ndef main():\n    os.environ.setdefault(\"DJANGO_SETTINGS_MODULE\", \"config.settings\")\n";
+        // Set under a condition: not known.
+        assert!(matches!(values["SECRET"], Value::Expr(_)));
+        assert!(matches!(values["MIGRATION_MODULES"], Value::Dict(_)));
+        // A change not followed leaves the value unknown, not stale.
+        let values = evaluate(&[(
+            "s",
+            "INSTALLED_APPS = ['a', 'b']\nINSTALLED_APPS.remove('b')\n",
+        )]);
+        assert!(matches!(values["INSTALLED_APPS"], Value::Expr(_)));
+    }
+
+    #[test]
+    fn app_config_is_chosen_by_djangos_rule() {
+        let one = b"from django.apps import AppConfig\nclass CatalogConfig(AppConfig):\n    name = 'catalog'\n    label = 'catalogue'\n";
+        assert_eq!(app_config_label(one, None).as_deref(), Some("catalogue"));
+        // Two configs: the one marked `default = True` wins, not the first.
+        let two = b"from django.apps import AppConfig\nclass Other(AppConfig):\n    name = 'catalog'\n    label = 'other'\nclass Main(AppConfig):\n    default = True\n    name = 'catalog'\n    label = 'main'\n";
+        assert_eq!(app_config_label(two, None).as_deref(), Some("main"));
+        // ... unless INSTALLED_APPS names a class.
+        assert_eq!(
+            app_config_label(two, Some("Other")).as_deref(),
+            Some("other")
+        );
+        // `default = False` takes a class out, and is inherited like the
+        // label: a subclass must say `default = True` to be picked.
+        let inherited = b"from django.apps import AppConfig\nclass Base(AppConfig):\n    default = False\n    label = 'shared'\nclass Child(Base):\n    name = 'catalog'\n";
+        assert_eq!(app_config_label(inherited, None), None);
+        let chosen = b"from django.apps import AppConfig\nclass Base(AppConfig):\n    default = False\n    label = 'shared'\nclass Child(Base):\n    default = True\n    name = 'catalog'\n";
+        assert_eq!(app_config_label(chosen, None).as_deref(), Some("shared"));
+        // Two candidates and no default: Django uses its plain AppConfig.
+        let ambiguous = b"from django.apps import AppConfig\nclass A(AppConfig):\n    label = 'a'\nclass B(AppConfig):\n    label = 'b'\n";
+        assert_eq!(app_config_label(ambiguous, None), None);
+        // A class that is no AppConfig is not a candidate.
+        let helper = b"from django.apps import AppConfig\nclass Helper:\n    label = 'nope'\nclass C(AppConfig):\n    label = 'c'\n";
+        assert_eq!(app_config_label(helper, None).as_deref(), Some("c"));
+    }
+
+    #[test]
+    fn manage_py_is_read_from_the_syntax_tree() {
+        let manage = b"import os\n# DJANGO_SETTINGS_MODULE='wrong.settings'\ndef main():\n    \"\"\"Uses DJANGO_SETTINGS_MODULE.\"\"\"\n    os.environ.setdefault(\"DJANGO_SETTINGS_MODULE\", \"config.settings\")\n";
         assert_eq!(
             manage_py_settings(manage).as_deref(),
             Some("config.settings")
         );
+        let assigned = b"import os\nif __name__ == '__main__':\n    os.environ['DJANGO_SETTINGS_MODULE'] = 'site.settings.prod'\n";
+        assert_eq!(
+            manage_py_settings(assigned).as_deref(),
+            Some("site.settings.prod")
+        );
+        assert_eq!(manage_py_settings(b"import os\n"), None);
     }
 }

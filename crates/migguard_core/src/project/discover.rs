@@ -73,13 +73,15 @@ pub fn discover(
     django: &DjangoSettings,
 ) -> Discovery {
     let mut out = Discovery::default();
-    let installed = installed_app_dirs(django);
+    let installed = installed_apps(django);
     let listed: BTreeSet<&str> = files.iter().map(String::as_str).collect();
-    let overrides: BTreeMap<&str, &str> = settings
-        .options
-        .migration_modules
+    let base_dir = django.base_dir();
+    let modules = migration_modules(settings, django);
+    // Packages named by MIGRATION_MODULES, by the dotted name Django
+    // imports (relative to manage.py's directory).
+    let overrides: BTreeMap<&str, &str> = modules
         .iter()
-        .map(|(app, module)| (module.as_str(), app.as_str()))
+        .filter_map(|(app, module)| Some((module.as_deref()?, app.as_str())))
         .collect();
     let mut by_label: BTreeMap<String, App> = BTreeMap::new();
     for path in files {
@@ -88,16 +90,25 @@ pub fn discover(
         }
         let package_dir = parent(path);
         let package = dotted(package_dir);
-        let (label, app_dir) = if let Some(app) = overrides.get(package.as_str()) {
-            ((*app).to_owned(), parent(package_dir).to_owned())
+        let importable = dotted(strip_dir(package_dir, &base_dir));
+        let (label, app_dir) = if let Some(app) = overrides.get(importable.as_str()) {
+            // The app's own directory: the installed one named like its
+            // label, else the package's parent (`blog.db_migrations`).
+            let app_dir = installed
+                .as_ref()
+                .and_then(|i| i.keys().find(|d| file_name(d) == *app).cloned())
+                .unwrap_or_else(|| parent(package_dir).to_owned());
+            ((*app).to_owned(), app_dir)
         } else if file_name(package_dir) == "migrations" {
             let app_dir = parent(package_dir).to_owned();
-            if let Some(installed) = &installed {
-                if !installed.contains(&app_dir) {
+            let named = match &installed {
+                Some(installed) => match installed.get(&app_dir) {
+                    Some(named) => named.as_deref(),
                     // Not in INSTALLED_APPS: Django never loads it.
-                    continue;
-                }
-            }
+                    None => continue,
+                },
+                None => None,
+            };
             let apps_py = if app_dir.is_empty() {
                 "apps.py".to_owned()
             } else {
@@ -107,7 +118,7 @@ pub fn discover(
                 .contains(apps_py.as_str())
                 .then(|| source.read(&apps_py).ok())
                 .flatten()
-                .and_then(|bytes| module_facts::app_config_label(&bytes))
+                .and_then(|bytes| module_facts::app_config_label(&bytes, named))
                 .unwrap_or_else(|| {
                     if app_dir.is_empty() {
                         source.root_name().unwrap_or_default()
@@ -116,6 +127,11 @@ pub fn discover(
                     }
                 });
             if label.is_empty() {
+                continue;
+            }
+            // MIGRATION_MODULES points this app elsewhere (or, with None,
+            // nowhere): Django never reads its `migrations` package.
+            if modules.contains_key(&label) {
                 continue;
             }
             (label, app_dir)
@@ -177,19 +193,52 @@ pub fn discover(
     out
 }
 
+fn strip_dir<'a>(path: &'a str, dir: &str) -> &'a str {
+    if dir.is_empty() {
+        return path;
+    }
+    path.strip_prefix(dir)
+        .and_then(|rest| rest.strip_prefix('/'))
+        .unwrap_or(path)
+}
+
+/// `MIGRATION_MODULES`: label -> dotted package, `None` for an app Django
+/// is told has no migrations. The settings module's dict, with
+/// `[tool.migguard] migration-modules` entries taking precedence.
+fn migration_modules(
+    settings: &Settings,
+    django: &DjangoSettings,
+) -> BTreeMap<String, Option<String>> {
+    let mut out = BTreeMap::new();
+    if let Some(Value::Dict(entries)) = django.values.get("MIGRATION_MODULES") {
+        for (app, module) in entries {
+            let Value::Str(app) = app else { continue };
+            match module {
+                Value::Str(module) => {
+                    out.insert(app.clone(), Some(module.clone()));
+                }
+                Value::None => {
+                    out.insert(app.clone(), None);
+                }
+                _ => {}
+            }
+        }
+    }
+    for (app, module) in &settings.options.migration_modules {
+        out.insert(app.clone(), Some(module.clone()));
+    }
+    out
+}
+
 /// The directories (project-relative) of the apps a literal
-/// `INSTALLED_APPS` names, when the settings were read and the list is
-/// literal; `None` otherwise (then every migrations package counts).
-/// Entries are modules (`blog`, `apps.blog`) or AppConfig paths
-/// (`blog.apps.BlogConfig`).
-fn installed_app_dirs(django: &DjangoSettings) -> Option<BTreeSet<String>> {
+/// `INSTALLED_APPS` names, each with the `AppConfig` class the entry names
+/// when it names one (`blog.apps.BlogConfig`), when the settings were read
+/// and the list is literal; `None` otherwise (then every migrations package
+/// counts). Entries are modules (`blog`, `apps.blog`) or AppConfig paths.
+fn installed_apps(django: &DjangoSettings) -> Option<BTreeMap<String, Option<String>>> {
     let entries = django.values.get("INSTALLED_APPS")?.as_seq()?;
-    let base = django
-        .manage_py
-        .as_deref()
-        .and_then(|p| p.rsplit_once('/').map(|(d, _)| d.to_owned()))
-        .unwrap_or_default();
-    let mut out = BTreeSet::new();
+    let base = django.base_dir();
+    let mut out: BTreeMap<String, Option<String>> = BTreeMap::new();
     for entry in entries {
         let Value::Str(dotted) = entry else {
             return None;
@@ -197,20 +246,28 @@ fn installed_app_dirs(django: &DjangoSettings) -> Option<BTreeSet<String>> {
         // Any module prefix of the entry may be the app's package: `blog`,
         // `blog.apps.BlogConfig`, `blog.config.BlogAppConfig`. A component
         // starting with an upper-case letter is a class, not a module.
-        let mut rel = String::new();
-        for part in dotted.split('.') {
-            if part.starts_with(|c: char| c.is_ascii_uppercase()) {
-                break;
-            }
-            if !rel.is_empty() {
-                rel.push('/');
-            }
-            rel.push_str(part);
-            out.insert(if base.is_empty() {
-                rel.clone()
+        let parts: Vec<&str> = dotted.split('.').collect();
+        let class = parts
+            .last()
+            .filter(|p| p.starts_with(|c: char| c.is_ascii_uppercase()))
+            .copied();
+        let modules = &parts[..parts.len() - usize::from(class.is_some())];
+        for end in 1..=modules.len() {
+            let rel = modules[..end].join("/");
+            let dir = if base.is_empty() {
+                rel
             } else {
                 format!("{base}/{rel}")
-            });
+            };
+            // `blog.apps.BlogConfig` names the class of `blog/apps.py`.
+            let named =
+                (class.is_some() && modules.get(end) == Some(&"apps") && end + 1 == modules.len())
+                    .then(|| class.map(str::to_owned))
+                    .flatten();
+            let slot = out.entry(dir).or_default();
+            if named.is_some() {
+                *slot = named;
+            }
         }
     }
     Some(out)

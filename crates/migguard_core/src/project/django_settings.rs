@@ -24,6 +24,15 @@ pub struct DjangoSettings {
 }
 
 impl DjangoSettings {
+    /// The directory of `manage.py`, project-relative (`""` at the root):
+    /// the directory Django's imports start from.
+    pub fn base_dir(&self) -> String {
+        self.manage_py
+            .as_deref()
+            .and_then(|p| p.rsplit_once('/').map(|(d, _)| d.to_owned()))
+            .unwrap_or_default()
+    }
+
     /// The model a swappable setting names (`AUTH_USER_MODEL` ->
     /// `accounts.User`).
     pub fn swappable(&self, setting: &str) -> Option<String> {
@@ -89,8 +98,8 @@ impl DjangoSettings {
     }
 }
 
-/// Read a module's assignments, star imports first so that its own
-/// assignments win, as they do at import time.
+/// Run a module's top-level statements that migguard follows into
+/// `values`, as importing it would.
 fn collect(
     module: &str,
     base_dir: &str,
@@ -127,10 +136,11 @@ fn collect(
         let Some(parsed) = module_facts::settings_module(&bytes, &package) else {
             continue;
         };
-        for star in &parsed.star_imports {
-            collect(star, base_dir, listed, source, values, depth + 1);
-        }
-        values.extend(parsed.values);
+        // Statements in order: a star import's values land where the
+        // import is, so `INSTALLED_APPS += [...]` after it extends them.
+        parsed.apply(values, &mut |star, values| {
+            collect(star, base_dir, listed, source, values, depth + 1)
+        });
         return;
     }
 }
