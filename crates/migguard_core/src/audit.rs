@@ -12,6 +12,7 @@ use crate::rules::destructive::{self, lossy_alter_field};
 use crate::rules::naming::auto_named_migration;
 use crate::rules::protocol::{self, multiple_migrations_per_app, unused_suppression};
 use crate::rules::Rule;
+use crate::source::ProjectSource;
 use crate::state;
 
 /// Which migrations to audit.
@@ -23,6 +24,59 @@ pub struct Selection {
     /// revision). A destructive operation on something a new migration
     /// created destroys no deployed data.
     pub new: BTreeSet<MigrationKey>,
+}
+
+impl Selection {
+    /// The migrations whose content differs from `base`'s (a revision, the
+    /// upstream branch); those `base` lacks are new.
+    ///
+    /// Contents are compared as git stores them. A file whose bytes differ
+    /// from `base`'s is asked about once more through `stored_id`, the blob
+    /// id of what git would store for it (for a working tree under
+    /// `core.autocrlf`, its bytes differ by line endings only); a source
+    /// whose contents are blobs already answers with its own content id.
+    pub fn changed_since(
+        project: &Project,
+        base: &dyn ProjectSource,
+        stored_id: &dyn Fn(&str) -> Option<String>,
+    ) -> Selection {
+        let mut selection = Selection::default();
+        for migration in &project.migrations {
+            let theirs = base.content_id(&migration.path);
+            let same = |id: Option<String>| id.is_some() && id == theirs;
+            if same(project.content_ids.get(&migration.path).cloned())
+                || same(stored_id(&migration.path))
+            {
+                continue;
+            }
+            selection.changed.insert(migration.key.clone());
+            if theirs.is_none() {
+                selection.new.insert(migration.key.clone());
+            }
+        }
+        selection
+    }
+
+    /// Exactly the `named` migrations, each judged whether changed or not;
+    /// new are those `base` lacks (none without a base).
+    pub fn named(
+        project: &Project,
+        named: BTreeSet<MigrationKey>,
+        base: Option<&dyn ProjectSource>,
+    ) -> Selection {
+        let new = match base {
+            Some(base) => Selection::changed_since(project, base, &|_| None)
+                .new
+                .intersection(&named)
+                .cloned()
+                .collect(),
+            None => BTreeSet::new(),
+        };
+        Selection {
+            changed: named,
+            new,
+        }
+    }
 }
 
 /// Findings on the selected migrations, configuration and suppressions

@@ -246,3 +246,21 @@ impl Repo {
         }
     }
 }
+
+impl Repo {
+    /// What git would store for a file of the working tree: its content
+    /// with git's clean filters applied (`core.autocrlf`, `text`/`eol` in
+    /// `.gitattributes`, ...), so that it matches the blob a commit of the
+    /// file holds, whatever line endings the working tree has. `file` is a
+    /// path on disk inside the work tree. Like `git hash-object -w`, this
+    /// writes the blob to the object database (git keeps one copy of each).
+    pub fn stored_content(&self, file: &Path) -> Result<Vec<u8>, GitError> {
+        let repo = self.lock();
+        let what = || format!("cannot read {} as git would store it", file.display());
+        let oid = repo
+            .blob_path(file)
+            .map_err(|e| GitError::git(what(), &e))?;
+        let blob = repo.find_blob(oid).map_err(|e| GitError::git(what(), &e))?;
+        Ok(blob.content().to_vec())
+    }
+}
