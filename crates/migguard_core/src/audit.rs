@@ -42,7 +42,11 @@ impl Selection {
     ) -> Selection {
         let mut selection = Selection::default();
         for migration in &project.migrations {
-            let theirs = base.content_id(&migration.path);
+            let theirs = base.content_id(&migration.path).or_else(|| {
+                base.read(&migration.path)
+                    .ok()
+                    .map(|bytes| crate::source::blob_id(&bytes))
+            });
             let same = |id: Option<String>| id.is_some() && id == theirs;
             if same(project.content_ids.get(&migration.path).cloned())
                 || same(stored_id(&migration.path))
@@ -158,8 +162,18 @@ impl Created {
         out
     }
 
-    /// Whether a destructive finding only destroys what this push created.
+    /// Whether a finding is about something the audited set itself
+    /// created: a destructive one then destroys no deployed data, and one
+    /// about a populated table (a non-null column without a default, a
+    /// blocking index, a unique constraint) concerns a table that is still
+    /// empty when it runs (`CreateModel` in 0005, `AddField` in 0006).
     fn covers(&self, d: &Diagnostic) -> bool {
+        let on_table_only = matches!(
+            d.rule,
+            Rule::AddNonNullFieldWithoutDefault
+                | Rule::BlockingIndexCreation
+                | Rule::UniqueTogetherChange
+        );
         let destructive = matches!(
             d.rule,
             Rule::RemoveField
@@ -171,7 +185,7 @@ impl Created {
         let Some(app) = d.location.app.clone() else {
             return false;
         };
-        if !destructive {
+        if !destructive && !on_table_only {
             return false;
         }
         let text = |key: &str| {
@@ -185,6 +199,9 @@ impl Created {
         };
         if self.models.contains(&(app.clone(), model.clone())) {
             return true;
+        }
+        if on_table_only {
+            return false;
         }
         match text("name").or_else(|| text("old_name")) {
             Some(field) if d.rule != Rule::DeleteModel && d.rule != Rule::RenameModel => {
@@ -206,4 +223,86 @@ pub fn blocking(diagnostics: &[Diagnostic]) -> BTreeMap<String, Vec<&Diagnostic>
         }
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::rules::destructive::testing::{migration, project};
+
+    fn keys(project: &Project, names: &[&str]) -> BTreeSet<MigrationKey> {
+        project
+            .migrations
+            .iter()
+            .filter(|m| names.contains(&m.key.name.as_str()))
+            .map(|m| m.key.clone())
+            .collect()
+    }
+
+    fn rules(found: &[Diagnostic]) -> Vec<&'static str> {
+        found.iter().map(|d| d.rule.name()).collect()
+    }
+
+    /// `CreateModel` in one migration, a non-null `AddField` on it in the
+    /// next: when both are in the audited set the table is new and empty.
+    #[test]
+    fn a_table_created_earlier_in_the_same_set_is_new() {
+        let create = migration(
+            r#"migrations.CreateModel(name="Coupon", fields=[("id", models.BigAutoField(primary_key=True))]),"#,
+        );
+        let add = migration(
+            r#"migrations.AddField(model_name="coupon", name="code", field=models.CharField(max_length=8)),"#,
+        )
+        .replace("\"0001_initial\"", "\"0002_coupon\"");
+        let project = project(&[("0002_coupon", create), ("0003_coupon_code", add)]);
+        let settings = Settings::default();
+        let both = keys(&project, &["0002_coupon", "0003_coupon_code"]);
+        let found = audit(
+            &project,
+            &settings,
+            &Selection {
+                changed: both.clone(),
+                new: both,
+            },
+        );
+        assert!(
+            !rules(&found).contains(&"add-non-null-field-without-default"),
+            "{found:#?}"
+        );
+        // The table deployed already (only 0003 is new): it fires.
+        let only = keys(&project, &["0003_coupon_code"]);
+        let found = audit(
+            &project,
+            &settings,
+            &Selection {
+                changed: only.clone(),
+                new: only,
+            },
+        );
+        assert!(
+            rules(&found).contains(&"add-non-null-field-without-default"),
+            "{found:#?}"
+        );
+    }
+
+    #[test]
+    fn changed_since_compares_stored_contents() {
+        use crate::source::{blob_id, MemorySource};
+        let project = project(&[("0002_change", migration(""))]);
+        let mut base = MemorySource::new("base");
+        base.insert("shop/migrations/0001_initial.py", "# as upstream\n");
+        let initial = keys(&project, &["0001_initial"]);
+        let change = keys(&project, &["0002_change"]);
+        // 0001 differs from the base's bytes, 0002 is not in the base.
+        let all = Selection::changed_since(&project, &base, &|_| None);
+        assert_eq!(all.changed, &initial | &change);
+        assert_eq!(all.new, change);
+        // What git would store of 0001 is what the base has.
+        let stored = Selection::changed_since(&project, &base, &|path| {
+            (path == "shop/migrations/0001_initial.py").then(|| blob_id(b"# as upstream\n"))
+        });
+        assert_eq!(stored.changed, change);
+        let named = Selection::named(&project, initial.clone(), Some(&base));
+        assert_eq!((named.changed, named.new), (initial, BTreeSet::new()));
+    }
 }
