@@ -33,6 +33,6 @@ pub use changes::{
 pub use error::{CacheError, GitError};
 pub use git2::Oid;
 pub use push::{commits_to_push, pushed_files, PushedFile};
-pub use repo::Repo;
+pub use repo::{InProgress, Repo};
 pub use source::{IndexSource, TreeSource};
 pub use store::{AppliedStore, StoredMigration};

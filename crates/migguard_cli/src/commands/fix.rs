@@ -1,16 +1,21 @@
 //! `migguard merge`, `migguard rebase` and `migguard lock`: the fixes for
 //! migration conflicts, applied to the working tree.
 
+use std::collections::BTreeMap;
 use std::path::Path;
 
 use anyhow::{Context, Result};
 use migguard_core::fix::{self, merge::Clock, FileWrite};
+use migguard_core::model::MigrationKey;
+use migguard_core::project::Project;
+use migguard_core::source::ProjectSource;
+use migguard_git::{InProgress, Oid};
 
 use crate::args::{LockArgs, MergeArgs, RebaseArgs, SourceArgs};
 use crate::workspace::Workspace;
 use crate::{ExitStatus, Printer};
 
-fn open(path: &Path) -> Result<(Workspace, migguard_core::project::Project)> {
+fn open(path: &Path) -> Result<(Workspace, Project)> {
     let workspace = Workspace::open(&SourceArgs {
         at: None,
         staged: false,
@@ -89,47 +94,125 @@ pub fn merge(args: &MergeArgs, printer: &mut Printer<'_>) -> Result<ExitStatus> 
     Ok(status)
 }
 
-/// The migration being replayed, from conflict markers in max_migration.txt:
-/// the part between `=======` and `>>>>>>>`.
-fn from_conflict_markers(content: &str) -> Option<String> {
-    let mut theirs = false;
+/// Which side of a conflict in `max_migration.txt` names the migration to
+/// move.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Side {
+    /// Between `<<<<<<<` and `|||||||` / `=======`: `HEAD`.
+    Top,
+    /// Between `=======` and `>>>>>>>`.
+    Bottom,
+}
+
+/// The migration named on one side of the conflict markers in
+/// `max_migration.txt`.
+fn from_conflict_markers(content: &str, wanted: Side) -> Option<String> {
+    let mut side = None;
     for line in content.lines() {
-        if line.starts_with("=======") {
-            theirs = true;
-        } else if line.starts_with(">>>>>>>") {
-            return None;
-        } else if theirs && !line.trim().is_empty() {
+        if line.starts_with("<<<<<<<") {
+            side = Some(Side::Top);
+        } else if line.starts_with("|||||||") || line.starts_with(">>>>>>>") {
+            side = None;
+        } else if line.starts_with("=======") {
+            side = Some(Side::Bottom);
+        } else if side == Some(wanted) && !line.trim().is_empty() {
             return Some(line.trim().to_owned());
         }
     }
     None
 }
 
-pub fn rebase(args: &RebaseArgs, printer: &mut Printer<'_>) -> Result<ExitStatus> {
-    let (workspace, project) = open(&args.path)?;
-    let migration = match &args.migration {
-        Some(m) => m.clone(),
-        None => {
-            let content = project
-                .discovery
-                .apps
-                .iter()
-                .find(|a| a.label == args.app)
-                .and_then(|a| a.max_migration.clone())
-                .unwrap_or_default();
-            match from_conflict_markers(&content) {
-                Some(m) => m,
-                None => {
-                    printer.error(&format!(
-                        "name the migration to move: `migguard rebase {} MIGRATION` (no conflict markers in max_migration.txt to read it from)",
-                        args.app
-                    ));
-                    return Ok(ExitStatus::Error);
-                }
-            }
+/// The migration to move when none is named: our branch's, read from the
+/// conflict markers git left in `max_migration.txt`. In a merge ours is
+/// the top side (`HEAD`, the branch being merged into: the incoming
+/// branch's migrations stay as they are); in a rebase it is the bottom
+/// side (the commit being replayed onto the upstream branch).
+fn migration_to_move(
+    project: &Project,
+    app: &str,
+    in_progress: Option<InProgress>,
+) -> Result<String, String> {
+    let side = match in_progress {
+        Some(InProgress::Merge { .. }) => Side::Top,
+        Some(InProgress::Rebase { .. }) => Side::Bottom,
+        _ => {
+            return Err(format!(
+                "name the migration to move: `migguard rebase {app} MIGRATION` (no merge or rebase is in progress to read it from)"
+            ))
         }
     };
-    let plan = match fix::rebase::plan(&project, workspace.source.as_ref(), &args.app, &migration) {
+    let content = project
+        .discovery
+        .apps
+        .iter()
+        .find(|a| a.label == app)
+        .and_then(|a| a.max_migration.clone())
+        .unwrap_or_default();
+    from_conflict_markers(&content, side).ok_or_else(|| {
+        format!(
+            "name the migration to move: `migguard rebase {app} MIGRATION` (no conflict markers in {app}'s {} to read it from)",
+            fix::lock::FILE_NAME
+        )
+    })
+}
+
+/// The migrations of `app` that others already have, and where: on the
+/// upstream branch, on the branch being merged in, on the commit rebased
+/// onto.
+fn published(
+    workspace: &Workspace,
+    project: &Project,
+    app: &str,
+    in_progress: Option<InProgress>,
+) -> Result<BTreeMap<MigrationKey, String>> {
+    let mut places: Vec<(String, Oid)> = workspace.upstream().into_iter().collect();
+    match in_progress {
+        Some(InProgress::Merge { incoming }) => places.push((
+            "the branch being merged in (MERGE_HEAD)".to_owned(),
+            incoming,
+        )),
+        Some(InProgress::Rebase { onto: Some(onto) }) => {
+            places.push(("the commit being rebased onto".to_owned(), onto))
+        }
+        _ => {}
+    }
+    let mut out = BTreeMap::new();
+    for (place, oid) in places {
+        let tree = workspace.tree_at(&oid.to_string())?;
+        for migration in project.migrations.iter().filter(|m| m.key.app == app) {
+            if tree.content_id(&migration.path).is_some() {
+                out.entry(migration.key.clone())
+                    .or_insert_with(|| place.clone());
+            }
+        }
+    }
+    Ok(out)
+}
+
+pub fn rebase(args: &RebaseArgs, printer: &mut Printer<'_>) -> Result<ExitStatus> {
+    let (workspace, project) = open(&args.path)?;
+    let in_progress = workspace
+        .git
+        .as_ref()
+        .and_then(|(repo, _)| repo.in_progress());
+    let migration = match &args.migration {
+        Some(m) => m.clone(),
+        None => match migration_to_move(&project, &args.app, in_progress) {
+            Ok(m) => m,
+            Err(message) => {
+                printer.error(&message);
+                return Ok(ExitStatus::Error);
+            }
+        },
+    };
+    let published = published(&workspace, &project, &args.app, in_progress)?;
+    let plan = match fix::rebase::plan(
+        &project,
+        workspace.source.as_ref(),
+        &args.app,
+        &migration,
+        &published,
+    ) {
         Ok(plan) => plan,
         Err(refusal) => {
             printer.error(&refusal.to_string());
@@ -218,4 +301,33 @@ pub fn lock(args: &LockArgs, printer: &mut Printer<'_>) -> Result<ExitStatus> {
     } else {
         ExitStatus::Failure
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn conflict_marker_sides_also_in_diff3_style() {
+        let merge = "<<<<<<< HEAD\n0002_b\n=======\n0002_a\n>>>>>>> main\n";
+        assert_eq!(
+            from_conflict_markers(merge, Side::Top).as_deref(),
+            Some("0002_b")
+        );
+        assert_eq!(
+            from_conflict_markers(merge, Side::Bottom).as_deref(),
+            Some("0002_a")
+        );
+        let diff3 =
+            "<<<<<<< HEAD\n0002_b\n||||||| base\n0001_initial\n=======\n0002_a\n>>>>>>> main\n";
+        assert_eq!(
+            from_conflict_markers(diff3, Side::Top).as_deref(),
+            Some("0002_b")
+        );
+        assert_eq!(
+            from_conflict_markers(diff3, Side::Bottom).as_deref(),
+            Some("0002_a")
+        );
+        assert_eq!(from_conflict_markers("0002_a\n", Side::Top), None);
+    }
 }

@@ -44,6 +44,21 @@ pub enum RebaseRefusal {
     },
     #[error("the branches of app `{app}` both change {what}; moving one after the other would change what it does. Resolve it by hand")]
     SameField { app: String, what: String },
+    #[error(
+        "`{migration}` of app `{app}` is already on {place}: rebase never renames a migration others have. {}",
+        match other {
+            Some(other) => format!("Move the other branch instead (`migguard rebase {app} {other}`), or merge the branches (`migguard merge {app}`)"),
+            None => format!("The other branch's migrations are published too: merge the branches (`migguard merge {app}`)"),
+        }
+    )]
+    Published {
+        app: String,
+        migration: String,
+        place: String,
+        /// The other branch's leaf, when none of its migrations is
+        /// published: that branch can move instead.
+        other: Option<String>,
+    },
     #[error("`{0}` already exists")]
     Exists(String),
     #[error("cannot read `{path}`: {message}")]
@@ -106,11 +121,16 @@ fn renumber(name: &str, number: u32) -> String {
     }
 }
 
+/// Move the branch of `app_label` holding `migration` after the other
+/// branch's leaf. `published` names the migrations others already have
+/// (on the upstream branch, on the branch being merged in, on the commit
+/// rebased onto) and where: those are never renamed.
 pub fn plan(
     project: &Project,
     source: &dyn ProjectSource,
     app_label: &str,
     migration: &str,
+    published: &BTreeMap<MigrationKey, String>,
 ) -> Result<RebasePlan, RebaseRefusal> {
     let app = project
         .discovery
@@ -119,6 +139,19 @@ pub fn plan(
         .find(|a| a.label == app_label)
         .ok_or_else(|| RebaseRefusal::UnknownApp(app_label.to_owned()))?;
     let (ours, theirs) = branches(project, app_label, migration)?;
+    if let Some((key, place)) = ours
+        .migrations
+        .iter()
+        .find_map(|key| published.get(key).map(|place| (key, place)))
+    {
+        return Err(RebaseRefusal::Published {
+            app: app_label.to_owned(),
+            migration: key.name.clone(),
+            place: place.clone(),
+            other: (!theirs.migrations.iter().any(|k| published.contains_key(k)))
+                .then(|| theirs.leaf.clone()),
+        });
+    }
     let clash = overlap(
         &touched(project, &ours.migrations),
         &touched(project, &theirs.migrations),
