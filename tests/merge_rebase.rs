@@ -286,8 +286,15 @@ fn rebase_refuses_when_both_branches_change_one_field() {
         dir.join("0003_b_alter_item_name.py").exists(),
         "nothing moved"
     );
+    // merge refuses too, and does not send the user to rebase, which
+    // refuses for the same reason.
     let out = mg(&project, &["merge", "inventory"], Some(1));
-    assert!(String::from_utf8_lossy(&out.stderr).contains("field `item.name`"));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("field `item.name`"), "{err}");
+    assert!(
+        err.contains("makemigrations --merge inventory") && !err.contains("`migguard rebase"),
+        "{err}"
+    );
 }
 
 /// A repository holding the `conflict` fixture's apps at `0001_initial`
@@ -484,4 +491,35 @@ fn rebase_never_renames_a_migration_the_upstream_branch_has() {
     assert!(dir.join("0003_b_item_weight.py").exists());
     assert_eq!(max_migration(&repo), "0003_b_item_weight\n");
     django_sees_no_conflict(&repo.root);
+}
+
+/// After `git merge` stops on max_migration.txt, `migguard merge` writes
+/// the merge migration and names it in max_migration.txt, the new leaf.
+#[test]
+fn merge_names_the_merge_migration_in_max_migration_txt() {
+    let repo = locked_branches();
+    repo.git(&["checkout", "-q", "b"]);
+    let out = repo.git_status(&["merge", "main"]);
+    assert!(!out.status.success(), "{}", describe(&out));
+    let out = mg_in(&repo, &["merge", "--dry-run", "inventory"], 0);
+    assert!(
+        String::from_utf8_lossy(&out.stdout).contains("--- inventory/migrations/max_migration.txt"),
+        "{}",
+        describe(&out)
+    );
+    mg_in(&repo, &["merge", "inventory"], 0);
+    let merge = "0003_merge_0002_a_item_sku_0002_b_item_weight";
+    assert!(repo
+        .root
+        .join(format!("inventory/migrations/{merge}.py"))
+        .exists());
+    assert_eq!(max_migration(&repo), format!("{merge}\n"));
+    lock(&repo, &["--check"], 0);
+    django_sees_no_conflict(&repo.root);
+    let stray: Vec<_> = std::fs::read_dir(repo.root.join("inventory/migrations"))
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .filter(|n| n.contains("migguard-tmp"))
+        .collect();
+    assert!(stray.is_empty(), "no temporary file is left: {stray:?}");
 }

@@ -39,7 +39,9 @@ fn clock() -> Clock {
 /// sibling, then renamed over.
 fn write_file(root: &Path, file: &FileWrite) -> Result<()> {
     let path = root.join(&file.path);
-    let tmp = path.with_extension("py.migguard-tmp");
+    let mut tmp_name = path.file_name().unwrap_or_default().to_owned();
+    tmp_name.push(".migguard-tmp");
+    let tmp = path.with_file_name(tmp_name);
     std::fs::write(&tmp, &file.content)
         .with_context(|| format!("cannot write {}", tmp.display()))?;
     std::fs::rename(&tmp, &path).with_context(|| format!("cannot write {}", path.display()))?;
@@ -76,6 +78,10 @@ pub fn merge(args: &MergeArgs, printer: &mut Printer<'_>) -> Result<ExitStatus> 
                 if args.dry_run {
                     writeln!(printer.out, "--- {} (not written)", plan.file.path)?;
                     write!(printer.out, "{}", plan.file.content)?;
+                    if let Some(lock) = &plan.lock {
+                        writeln!(printer.out, "--- {} (not written)", lock.path)?;
+                        write!(printer.out, "{}", lock.content)?;
+                    }
                 } else {
                     write_file(&workspace.root, &plan.file)?;
                     writeln!(
@@ -83,6 +89,10 @@ pub fn merge(args: &MergeArgs, printer: &mut Printer<'_>) -> Result<ExitStatus> 
                         "Created new merge migration {}",
                         plan.file.path
                     )?;
+                    if let Some(lock) = &plan.lock {
+                        write_file(&workspace.root, lock)?;
+                        writeln!(printer.out, "Updated {}", lock.path)?;
+                    }
                 }
             }
             Err(refusal) => {

@@ -4,7 +4,7 @@
 use crate::model::MigrationKey;
 use crate::project::Project;
 
-use super::{overlap, parse_number, py_repr, touched, FileWrite};
+use super::{lock, overlap, parse_number, py_repr, touched, FileWrite};
 
 /// The clock readings Django puts into a merge file: the header's (UTC,
 /// `%Y-%m-%d %H:%M`) and, for long names, the name's (local, `%Y%m%d_%H%M`).
@@ -26,6 +26,9 @@ pub struct MergePlan {
     pub app: String,
     pub name: String,
     pub file: FileWrite,
+    /// The app's `max_migration.txt` naming the merge migration, the new
+    /// leaf, when the app has one.
+    pub lock: Option<FileWrite>,
     pub branches: Vec<Branch>,
 }
 
@@ -39,14 +42,12 @@ pub enum MergeRefusal {
     NoCommonAncestor { app: String, leaves: String },
     #[error(
         "the branches of app `{app}` both change {what}; Django would ask, and a merge migration \
-         would apply both changes in an order nobody chose. Rebase one branch instead: \
-         `migguard rebase {app} {leaf}`"
+         would apply both changes in an order nobody chose (rebase refuses for the same reason). \
+         Decide by hand: run `python manage.py makemigrations --merge {app}` and answer its \
+         question, or edit one branch's migrations so they no longer touch it; \
+         `migguard merge --force {app}` merges anyway"
     )]
-    SameField {
-        app: String,
-        what: String,
-        leaf: String,
-    },
+    SameField { app: String, what: String },
     #[error("the merge migration `{0}` already exists")]
     Exists(String),
 }
@@ -115,7 +116,6 @@ pub fn plan(
                     return Err(MergeRefusal::SameField {
                         app: app_label.to_owned(),
                         what,
-                        leaf: b.leaf.clone(),
                     });
                 }
             }
@@ -152,9 +152,14 @@ pub fn plan(
         env!("CARGO_PKG_VERSION"),
         clock.header
     );
+    let lock = app.max_migration.is_some().then(|| FileWrite {
+        path: lock::path(app),
+        content: format!("{name}\n"),
+    });
     Ok(MergePlan {
         app: app_label.to_owned(),
         file: FileWrite { path, content },
+        lock,
         name,
         branches,
     })
