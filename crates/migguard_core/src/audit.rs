@@ -7,7 +7,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use crate::config::Settings;
 use crate::diagnostic::Diagnostic;
 use crate::model::{MigrationKey, OperationKind};
-use crate::project::{finish, Project};
+use crate::project::{finish, finish_recording, sorted, Project};
 use crate::rules::destructive::{self, lossy_alter_field};
 use crate::rules::naming::auto_named_migration;
 use crate::rules::protocol::{self, multiple_migrations_per_app, unused_suppression};
@@ -108,20 +108,27 @@ pub fn audit(project: &Project, settings: &Settings, selection: &Selection) -> V
     let created = Created::by(project, &selection.new);
     raw.retain(|d| !created.covers(d));
 
-    let raw = settings.apply(raw);
-    let mut all = raw.clone();
+    // Every finding before suppressions (configuration applied), so that
+    // each suppression is judged once, against every rule: the audit's
+    // findings, and those of the input and graph rules that analysis
+    // suppressed already.
+    let (mut kept, suppressed) = finish_recording(project, settings, raw);
+    let mut unused = Vec::new();
     for key in &selection.changed {
         let Some(migration) = project.migration(key) else {
             continue;
         };
-        let own: Vec<Diagnostic> = raw
+        let own: Vec<Diagnostic> = kept
             .iter()
+            .chain(&suppressed)
+            .chain(&project.suppressed)
             .filter(|d| d.location.path.as_deref() == Some(migration.path.as_str()))
             .cloned()
             .collect();
-        all.extend(unused_suppression::check(migration, &own));
+        unused.extend(unused_suppression::check(migration, &own));
     }
-    finish(project, settings, all)
+    kept.extend(finish(project, settings, unused));
+    sorted(kept)
 }
 
 /// Models and fields created by the new migrations.
@@ -304,5 +311,31 @@ mod tests {
         assert_eq!(stored.changed, change);
         let named = Selection::named(&project, initial.clone(), Some(&base));
         assert_eq!((named.changed, named.new), (initial, BTreeSet::new()));
+    }
+
+    /// A suppression of a graph rule that works (the finding is gone from
+    /// the analysis) is used: the audit does not call it unused.
+    #[test]
+    fn a_working_suppression_of_a_graph_rule_is_used() {
+        let text = migration("migrations.RunPython(forwards, backwards),").replace(
+            "dependencies = [(\"shop\", \"0001_initial\")]",
+            "dependencies = [\n        (\"shop\", \"0001_initial\"),\n        (\"shop\", \"0000_ghost\"),  # migguard: ignore[missing-dependency]\n    ]",
+        );
+        let project = project(&[("0002_change", text)]);
+        assert!(
+            rules(&project.suppressed).contains(&"missing-dependency"),
+            "the fixture's finding is suppressed: {:#?}",
+            project.suppressed
+        );
+        let changed = keys(&project, &["0002_change"]);
+        let found = audit(
+            &project,
+            &Settings::default(),
+            &Selection {
+                changed,
+                new: BTreeSet::new(),
+            },
+        );
+        assert!(!rules(&found).contains(&"unused-suppression"), "{found:#?}");
     }
 }

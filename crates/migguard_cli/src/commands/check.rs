@@ -22,17 +22,20 @@ pub fn run(args: &CheckArgs, printer: &mut Printer<'_>) -> Result<ExitStatus> {
     let workspace = Workspace::open(&args.source)?;
     let project = workspace.analyze()?;
     let source = workspace.source.as_ref();
+    // Analysis and the audit finish their own findings (configuration,
+    // suppressions); the model rules' are finished here, once.
     let mut all = project.diagnostics.clone();
+    let mut models = Vec::new();
     // Django's refusal is reported after the other findings, which often
     // say why (conflicting migrations, a broken dependency).
     let mut django_failed = None;
     if args.django {
         match django_verdict(args, &workspace, &project) {
-            Ok(found) => all.extend(found),
+            Ok(found) => models.extend(found),
             Err(err) => django_failed = Some(err),
         }
     } else {
-        all.extend(model_rules(
+        models.extend(model_rules(
             &project,
             &workspace.settings,
             source,
@@ -59,7 +62,8 @@ pub fn run(args: &CheckArgs, printer: &mut Printer<'_>) -> Result<ExitStatus> {
     if let Some(selection) = selection {
         all.extend(audit::audit(&project, &workspace.settings, &selection));
     }
-    let diagnostics = project::finish(&project, &workspace.settings, all);
+    all.extend(project::finish(&project, &workspace.settings, models));
+    let diagnostics = project::sorted(all);
     let format = match args.format {
         CheckFormat::Text => Format::Text,
         CheckFormat::Concise => Format::Concise,

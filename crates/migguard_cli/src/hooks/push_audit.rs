@@ -120,8 +120,10 @@ fn check_update(
     if selection.changed.is_empty() {
         return Ok(ExitStatus::Success);
     }
+    // The audit finishes its own findings; the upstream check's are
+    // finished here, once.
     let mut findings = audit::audit(&project, &settings, &selection);
-    findings.extend(upstream_conflicts(
+    let upstream = upstream_conflicts(
         repo,
         (root, &prefix),
         cache,
@@ -129,8 +131,9 @@ fn check_update(
         update,
         &settings,
         &new_by_app,
-    ));
-    let findings = project::finish(&project, &settings, findings);
+    );
+    findings.extend(project::finish(&project, &settings, upstream));
+    let findings = project::sorted(findings);
 
     let reviews = match source.read(review::FILE_NAME) {
         Ok(bytes) => match ReviewFile::parse(&String::from_utf8_lossy(&bytes)) {
