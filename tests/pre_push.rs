@@ -483,3 +483,61 @@ fn review_of_a_project_in_a_subdirectory_knows_what_is_upstream() {
     let out = repo.git_status(&["push", "-q", "origin", "feature"]);
     assert!(out.status.success(), "{}", describe(&out));
 }
+
+const COLOUR: &str = "from django.db import migrations, models\n\n\nclass Migration(migrations.Migration):\n\n    dependencies = [\n        ('store', '0001_initial'),\n    ]\n\n    operations = [\n        migrations.AddField(\n            model_name='product',\n            name='colour',\n            field=models.CharField(max_length=20, null=True),\n        ),\n    ]\n";
+
+/// The remote's default branch is `team/main`: pushing `main` is not
+/// pushing the upstream branch (its name is not cut at its last `/`), so
+/// the migrations `team/main` gained are compared.
+#[test]
+fn an_upstream_branch_with_a_slash_is_not_taken_for_its_last_part() {
+    let repo = pushed_project();
+    repo.git(&["checkout", "-q", "-b", "team/main"]);
+    commit_file(
+        &repo,
+        "store/migrations/0002_product_size.py",
+        &COLOUR.replace("colour", "size"),
+        "size",
+    );
+    let out = repo.git_status(&["push", "-q", "--no-verify", "origin", "team/main"]);
+    assert!(out.status.success(), "{}", describe(&out));
+    repo.git(&["remote", "set-head", "origin", "team/main"]);
+
+    repo.git(&["checkout", "-q", "main"]);
+    commit_file(
+        &repo,
+        "store/migrations/0002_product_colour.py",
+        COLOUR,
+        "colour",
+    );
+    let out = repo.git_status(&["push", "-q", "origin", "main"]);
+    assert!(out.status.success(), "{}", describe(&out));
+    let err = stderr(&out);
+    assert!(err.contains("MG305 upstream-migration-conflict"), "{err}");
+    assert!(err.contains("0002_product_size"), "{err}");
+}
+
+/// A configured upstream that names nothing git knows is said in one line.
+#[test]
+fn a_configured_upstream_that_does_not_resolve_is_said() {
+    let repo = pushed_project();
+    repo.git(&["checkout", "-q", "-b", "late"]);
+    commit_file(
+        &repo,
+        "pyproject.toml",
+        "[tool.migguard]\nupstream = \"origin/nope\"\n",
+        "configure",
+    );
+    commit_file(
+        &repo,
+        "store/migrations/0002_product_colour.py",
+        COLOUR,
+        "colour",
+    );
+    let out = repo.git_status(&["push", "-q", "-u", "origin", "late"]);
+    assert!(out.status.success(), "{}", describe(&out));
+    let err = stderr(&out);
+    let said: Vec<&str> = err.lines().filter(|l| l.contains("origin/nope")).collect();
+    assert_eq!(said.len(), 1, "{err}");
+    assert!(said[0].contains("does not resolve"), "{err}");
+}
