@@ -523,3 +523,28 @@ fn merge_names_the_merge_migration_in_max_migration_txt() {
         .collect();
     assert!(stray.is_empty(), "no temporary file is left: {stray:?}");
 }
+
+/// Two leaves of an app that share no migration (two roots): there is no
+/// point to move one branch after; rebase refuses, as merge does.
+#[test]
+fn rebase_refuses_branches_without_a_common_ancestor() {
+    let (_tmp, project) = copy_of("conflict");
+    let dir = project.join("inventory/migrations");
+    std::fs::remove_file(dir.join("0002_a_item_sku.py")).unwrap();
+    std::fs::write(
+        dir.join("0001_other.py"),
+        "from django.db import migrations, models\n\n\nclass Migration(migrations.Migration):\n\n    initial = True\n\n    dependencies = []\n\n    operations = [\n        migrations.CreateModel(\n            name='Bin',\n            fields=[\n                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),\n            ],\n        ),\n    ]\n",
+    )
+    .unwrap();
+    let out = mg(&project, &["rebase", "inventory", "0001_other"], Some(1));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("no common ancestor"), "{}", describe(&out));
+    assert!(dir.join("0001_other.py").exists(), "nothing moved");
+    assert!(!dir.join("0003_other.py").exists(), "nothing written");
+    let out = mg(&project, &["merge", "inventory"], Some(1));
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("no common ancestor"),
+        "{}",
+        describe(&out)
+    );
+}

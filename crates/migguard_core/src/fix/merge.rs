@@ -72,35 +72,12 @@ pub fn plan(
         .get(app_label)
         .cloned()
         .ok_or_else(|| MergeRefusal::NoConflict(app_label.to_owned()))?;
-    let graph = &project.graph.graph;
-    let ancestries: Vec<Vec<MigrationKey>> = leaves
-        .iter()
-        .map(|leaf| {
-            graph
-                .forwards_plan(&MigrationKey::new(app_label, leaf))
-                .into_iter()
-                .filter(|k| k.app == app_label)
-                .collect()
-        })
-        .collect();
-    let shortest = ancestries.iter().map(Vec::len).min().unwrap_or(0);
-    let common = (0..shortest)
-        .take_while(|&i| ancestries.iter().all(|a| a[i] == ancestries[0][i]))
-        .count();
-    if common == 0 {
-        return Err(MergeRefusal::NoCommonAncestor {
+    let branches = super::branches(project, app_label, &leaves).ok_or_else(|| {
+        MergeRefusal::NoCommonAncestor {
             app: app_label.to_owned(),
             leaves: leaves.join(", "),
-        });
-    }
-    let branches: Vec<Branch> = leaves
-        .iter()
-        .zip(&ancestries)
-        .map(|(leaf, ancestry)| Branch {
-            leaf: leaf.clone(),
-            migrations: ancestry[common..].to_vec(),
-        })
-        .collect();
+        }
+    })?;
     if !force {
         for (i, a) in branches.iter().enumerate() {
             for b in &branches[i + 1..] {

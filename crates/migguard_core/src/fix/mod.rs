@@ -59,6 +59,44 @@ pub fn py_repr(text: &str) -> String {
     out
 }
 
+/// The branches of an app's `leaves`: each leaf with the app's migrations
+/// after the longest ancestry all leaves share (Django's `handle_merge`).
+/// `None` when they share no migration of the app.
+pub(crate) fn branches(
+    project: &Project,
+    app: &str,
+    leaves: &[String],
+) -> Option<Vec<merge::Branch>> {
+    let graph = &project.graph.graph;
+    let ancestries: Vec<Vec<MigrationKey>> = leaves
+        .iter()
+        .map(|leaf| {
+            graph
+                .forwards_plan(&MigrationKey::new(app, leaf))
+                .into_iter()
+                .filter(|k| k.app == app)
+                .collect()
+        })
+        .collect();
+    let shortest = ancestries.iter().map(Vec::len).min().unwrap_or(0);
+    let common = (0..shortest)
+        .take_while(|&i| ancestries.iter().all(|a| a[i] == ancestries[0][i]))
+        .count();
+    if common == 0 {
+        return None;
+    }
+    Some(
+        leaves
+            .iter()
+            .zip(&ancestries)
+            .map(|(leaf, ancestry)| merge::Branch {
+                leaf: leaf.clone(),
+                migrations: ancestry[common..].to_vec(),
+            })
+            .collect(),
+    )
+}
+
 /// What a set of migrations does to models and fields: `(model, field)`
 /// pairs, with `field = None` for operations on the whole model.
 pub fn touched(project: &Project, keys: &[MigrationKey]) -> BTreeSet<(String, Option<String>)> {

@@ -36,6 +36,11 @@ pub enum RebaseRefusal {
         "app `{app}` has {count} leaves; rebase needs exactly two (merge or rebase them pairwise)"
     )]
     TooManyLeaves { app: String, count: usize },
+    #[error(
+        "the leaves of app `{app}` ({leaves}) have no common ancestor: one branch cannot follow the other. \
+         Make one depend on the other by hand"
+    )]
+    NoCommonAncestor { app: String, leaves: String },
     #[error("`{migration}` is not on either branch of app `{app}` (branches end at {leaves})")]
     NotOnABranch {
         app: String,
@@ -66,7 +71,7 @@ pub enum RebaseRefusal {
 }
 
 /// The two branches of a two-leaf app, `migration` on the first.
-fn branches(
+fn two_branches(
     project: &Project,
     app: &str,
     migration: &str,
@@ -83,21 +88,16 @@ fn branches(
             count: leaves.len(),
         });
     }
-    let graph = &project.graph.graph;
-    let ancestry = |leaf: &String| -> Vec<MigrationKey> {
-        graph
-            .forwards_plan(&MigrationKey::new(app, leaf))
-            .into_iter()
-            .filter(|k| k.app == app)
-            .collect()
-    };
-    let (a, b) = (ancestry(&leaves[0]), ancestry(&leaves[1]));
-    let common = a.iter().zip(&b).take_while(|(x, y)| x == y).count();
-    let branch = |leaf: &String, ancestry: &[MigrationKey]| Branch {
-        leaf: leaf.clone(),
-        migrations: ancestry[common..].to_vec(),
-    };
-    let (first, second) = (branch(&leaves[0], &a), branch(&leaves[1], &b));
+    let [first, second]: [Branch; 2] = super::branches(project, app, &leaves)
+        .ok_or_else(|| RebaseRefusal::NoCommonAncestor {
+            app: app.to_owned(),
+            leaves: leaves.join(", "),
+        })?
+        .try_into()
+        .map_err(|_: Vec<Branch>| RebaseRefusal::TooManyLeaves {
+            app: app.to_owned(),
+            count: leaves.len(),
+        })?;
     let on = |b: &Branch| b.migrations.iter().any(|k| k.name == migration);
     match (on(&first), on(&second)) {
         (true, _) => Ok((first, second)),
@@ -138,7 +138,7 @@ pub fn plan(
         .iter()
         .find(|a| a.label == app_label)
         .ok_or_else(|| RebaseRefusal::UnknownApp(app_label.to_owned()))?;
-    let (ours, theirs) = branches(project, app_label, migration)?;
+    let (ours, theirs) = two_branches(project, app_label, migration)?;
     if let Some((key, place)) = ours
         .migrations
         .iter()
