@@ -548,3 +548,57 @@ fn rebase_refuses_branches_without_a_common_ancestor() {
         describe(&out)
     );
 }
+
+/// `lock` and `lock --check` read a max_migration.txt the same way (as
+/// django-linear-migrations does: whitespace around the name does not
+/// count), and an app the project does not have is an error naming it.
+#[test]
+fn lock_reads_files_one_way_and_names_unknown_apps() {
+    let repo = locked_branches();
+    let file = repo.root.join("inventory/migrations/max_migration.txt");
+    for content in [
+        "0002_a_item_sku",
+        "0002_a_item_sku\r\n",
+        " 0002_a_item_sku\n\n",
+    ] {
+        std::fs::write(&file, content).unwrap();
+        lock(&repo, &["--check"], 0);
+        let out = lock(&repo, &[], 0);
+        assert!(
+            String::from_utf8_lossy(&out.stdout).contains("up to date"),
+            "{content:?}: {}",
+            describe(&out)
+        );
+        assert_eq!(
+            std::fs::read_to_string(&file).unwrap(),
+            content,
+            "not rewritten"
+        );
+    }
+    std::fs::write(&file, "0002_a_item_sku\n0001_initial\n").unwrap();
+    let out = lock(&repo, &["--check"], 1);
+    assert!(
+        String::from_utf8_lossy(&out.stdout)
+            .contains("holds 2 lines; it must hold only the leaf `0002_a_item_sku`"),
+        "{}",
+        describe(&out)
+    );
+    lock(&repo, &[], 0);
+    assert_eq!(std::fs::read_to_string(&file).unwrap(), "0002_a_item_sku\n");
+
+    for args in [
+        &["lock", "nosuch"][..],
+        &["lock", "--check", "nosuch"],
+        &["merge", "nosuch"],
+        &["rebase", "nosuch", "0002_x"],
+    ] {
+        let out = mg_in(&repo, args, 2);
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(
+            err.contains("no app labelled `nosuch` in this project")
+                && err.contains("inventory, orders"),
+            "{args:?}: {}",
+            describe(&out)
+        );
+    }
+}

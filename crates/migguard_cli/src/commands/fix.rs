@@ -5,9 +5,11 @@ use std::collections::BTreeMap;
 use std::path::Path;
 
 use anyhow::{Context, Result};
+use migguard_core::diagnostic::Violation;
 use migguard_core::fix::{self, merge::Clock, FileWrite};
 use migguard_core::model::MigrationKey;
 use migguard_core::project::Project;
+use migguard_core::rules::graph::stale_max_migration::StaleMaxMigration;
 use migguard_core::source::ProjectSource;
 use migguard_git::{InProgress, Oid};
 
@@ -95,9 +97,15 @@ pub fn merge(args: &MergeArgs, printer: &mut Printer<'_>) -> Result<ExitStatus> 
                     }
                 }
             }
+            Err(refusal @ fix::merge::MergeRefusal::UnknownApp(_)) => {
+                printer.error(&refusal.to_string());
+                status = ExitStatus::Error;
+            }
             Err(refusal) => {
                 printer.error(&refusal.to_string());
-                status = ExitStatus::Failure;
+                if status == ExitStatus::Success {
+                    status = ExitStatus::Failure;
+                }
             }
         }
     }
@@ -226,7 +234,10 @@ pub fn rebase(args: &RebaseArgs, printer: &mut Printer<'_>) -> Result<ExitStatus
         Ok(plan) => plan,
         Err(refusal) => {
             printer.error(&refusal.to_string());
-            return Ok(ExitStatus::Failure);
+            return Ok(match refusal {
+                fix::rebase::RebaseRefusal::UnknownApp(_) => ExitStatus::Error,
+                _ => ExitStatus::Failure,
+            });
         }
     };
     writeln!(printer.out, "Rebasing {} onto {}", plan.app, plan.onto)?;
@@ -259,28 +270,36 @@ pub fn rebase(args: &RebaseArgs, printer: &mut Printer<'_>) -> Result<ExitStatus
 
 pub fn lock(args: &LockArgs, printer: &mut Printer<'_>) -> Result<ExitStatus> {
     let (workspace, project) = open(&args.path)?;
-    let (writes, conflicted) = fix::lock::plan(&project, &args.apps);
+    let (writes, conflicted) = match fix::lock::plan(&project, &args.apps) {
+        Ok(plan) => plan,
+        Err(unknown) => {
+            printer.error(&unknown.to_string());
+            return Ok(ExitStatus::Error);
+        }
+    };
     for app in &conflicted {
         printer.error(&format!("app `{app}` has more than one leaf; run `migguard merge {app}` or `migguard rebase` first"));
     }
     if args.check {
         let mut stale = 0;
-        for app in &project.discovery.apps {
-            if !args.apps.is_empty() && !args.apps.contains(&app.label) {
-                continue;
-            }
-            let expected = fix::lock::expected(&project, app);
-            match (&app.max_migration, expected) {
-                (Some(content), Some(leaf)) if content.trim() != leaf => {
+        for app in fix::select(&project, &args.apps)? {
+            match fix::lock::state(&project, app) {
+                fix::lock::State::Stale { recorded, leaf } => {
                     stale += 1;
+                    // Worded as pre-commit's stale-max-migration.
+                    let finding = StaleMaxMigration {
+                        app: app.label.clone(),
+                        recorded,
+                        leaf,
+                    };
                     writeln!(
                         printer.out,
-                        "{}: names `{}`, the leaf is `{leaf}`",
+                        "{}: {}",
                         fix::lock::path(app),
-                        content.trim()
+                        finding.message()
                     )?;
                 }
-                (None, Some(leaf)) if args.require => {
+                fix::lock::State::Missing { leaf } if args.require => {
                     stale += 1;
                     writeln!(
                         printer.out,
@@ -298,9 +317,7 @@ pub fn lock(args: &LockArgs, printer: &mut Printer<'_>) -> Result<ExitStatus> {
         });
     }
     for file in &writes {
-        let path = workspace.root.join(&file.path);
-        std::fs::write(&path, &file.content)
-            .with_context(|| format!("cannot write {}", path.display()))?;
+        write_file(&workspace.root, file)?;
         writeln!(printer.out, "wrote {}", file.path)?;
     }
     if writes.is_empty() && conflicted.is_empty() {

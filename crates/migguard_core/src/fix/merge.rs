@@ -34,8 +34,8 @@ pub struct MergePlan {
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum MergeRefusal {
-    #[error("app `{0}` has no migrations")]
-    UnknownApp(String),
+    #[error(transparent)]
+    UnknownApp(#[from] super::UnknownApps),
     #[error("app `{0}` has one leaf; there is nothing to merge")]
     NoConflict(String),
     #[error("the leaves of app `{app}` ({leaves}) have no common ancestor; Django refuses too")]
@@ -65,7 +65,7 @@ pub fn plan(
         .apps
         .iter()
         .find(|a| a.label == app_label)
-        .ok_or_else(|| MergeRefusal::UnknownApp(app_label.to_owned()))?;
+        .ok_or_else(|| super::unknown_apps(project, vec![app_label.to_owned()]))?;
     let leaves = project
         .graph
         .conflicts

@@ -28,8 +28,8 @@ pub struct RebasePlan {
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum RebaseRefusal {
-    #[error("app `{0}` has no migrations")]
-    UnknownApp(String),
+    #[error(transparent)]
+    UnknownApp(#[from] super::UnknownApps),
     #[error("app `{0}` has one leaf; there is nothing to rebase")]
     NoConflict(String),
     #[error(
@@ -137,7 +137,7 @@ pub fn plan(
         .apps
         .iter()
         .find(|a| a.label == app_label)
-        .ok_or_else(|| RebaseRefusal::UnknownApp(app_label.to_owned()))?;
+        .ok_or_else(|| super::unknown_apps(project, vec![app_label.to_owned()]))?;
     let (ours, theirs) = two_branches(project, app_label, migration)?;
     if let Some((key, place)) = ours
         .migrations
