@@ -68,6 +68,15 @@ pub enum RebaseRefusal {
     Exists(String),
     #[error("cannot read `{path}`: {message}")]
     Unreadable { path: String, message: String },
+    #[error(
+        "cannot rewrite a dependency of `{path}`: bytes {start}..{end} are not where it was read \
+         (was the file changed meanwhile?); nothing was written, run it again"
+    )]
+    BadSpan {
+        path: String,
+        start: usize,
+        end: usize,
+    },
 }
 
 /// The two branches of a two-leaf app, `migration` on the first.
@@ -239,10 +248,25 @@ pub fn plan(
             message: e.message,
         })?;
         edits.sort_by_key(|e| std::cmp::Reverse(e.0));
+        // From the end backwards: each edit must lie in the text, on
+        // character boundaries, before the one applied just before it.
+        // Otherwise the file is not what was parsed: refuse rather than
+        // write it with a dependency left unchanged.
+        let mut limit = text.len();
         for (start, end, replacement) in edits {
-            if end <= text.len() && text.is_char_boundary(start) && text.is_char_boundary(end) {
-                text.replace_range(start..end, &replacement);
+            if start > end
+                || end > limit
+                || !text.is_char_boundary(start)
+                || !text.is_char_boundary(end)
+            {
+                return Err(RebaseRefusal::BadSpan {
+                    path: m.path.clone(),
+                    start,
+                    end,
+                });
             }
+            text.replace_range(start..end, &replacement);
+            limit = start;
         }
         let path = match renames.get(&m.key) {
             Some(new) => {
@@ -279,6 +303,66 @@ pub fn plan(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::config::Settings;
+    use crate::project::{analyze, AnalyzeOptions};
+    use crate::source::MemorySource;
+
+    fn two_branches_source() -> MemorySource {
+        let migration = |dependency: &str| {
+            format!(
+                "from django.db import migrations\n\n\nclass Migration(migrations.Migration):\n    dependencies = [(\"shop\", \"{dependency}\")]\n    operations = []\n"
+            )
+        };
+        let mut source = MemorySource::new("test");
+        source
+            .insert("shop/__init__.py", "")
+            .insert("shop/migrations/__init__.py", "")
+            .insert(
+                "shop/migrations/0001_initial.py",
+                "from django.db import migrations\n\n\nclass Migration(migrations.Migration):\n    initial = True\n    dependencies = []\n    operations = []\n",
+            )
+            .insert("shop/migrations/0002_a.py", migration("0001_initial"))
+            .insert("shop/migrations/0002_b.py", migration("0001_initial"));
+        source
+    }
+
+    /// A dependency whose recorded place is not in the file as read is
+    /// an error, never an edit silently left out.
+    #[test]
+    fn a_dependency_that_is_not_where_it_was_read_is_an_error() {
+        let source = two_branches_source();
+        let mut project = analyze(&source, &Settings::default(), &AnalyzeOptions::default())
+            .expect("memory source");
+        let published = BTreeMap::new();
+        let moving = plan(&project, &source, "shop", "0002_b", &published).expect("a plan");
+        assert_eq!(moving.moved, [("0002_b".to_owned(), "0003_b".to_owned())]);
+        let moved = moving
+            .writes
+            .iter()
+            .find(|w| w.path == "shop/migrations/0003_b.py")
+            .expect("moved file");
+        assert!(
+            moved.content.contains("('shop', '0002_a')"),
+            "{}",
+            moved.content
+        );
+
+        let b = project
+            .migrations
+            .iter_mut()
+            .find(|m| m.key.name == "0002_b")
+            .expect("0002_b");
+        b.dependencies[0].span.start = 10_000;
+        b.dependencies[0].span.end = 10_020;
+        assert_eq!(
+            plan(&project, &source, "shop", "0002_b", &published),
+            Err(RebaseRefusal::BadSpan {
+                path: "shop/migrations/0002_b.py".to_owned(),
+                start: 10_000,
+                end: 10_020,
+            })
+        );
+    }
 
     #[test]
     fn renumbering_keeps_the_description() {
