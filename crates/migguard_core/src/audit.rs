@@ -48,8 +48,10 @@ impl Selection {
                     .map(|bytes| crate::source::blob_id(&bytes))
             });
             let same = |id: Option<String>| id.is_some() && id == theirs;
-            if same(project.content_ids.get(&migration.path).cloned())
-                || same(stored_id(&migration.path))
+            // A file `base` lacks is new whatever git would store of it.
+            if theirs.is_some()
+                && (same(project.content_ids.get(&migration.path).cloned())
+                    || same(stored_id(&migration.path)))
             {
                 continue;
             }
