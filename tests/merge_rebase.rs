@@ -602,3 +602,32 @@ fn lock_reads_files_one_way_and_names_unknown_apps() {
         );
     }
 }
+
+/// Without max_migration.txt there are no markers to read: during a merge
+/// the migration to move is the leaf that the branch merged in lacks.
+#[test]
+fn rebase_during_a_merge_without_lock_files_moves_the_leaf_only_we_have() {
+    let repo = locked_branches();
+    for branch in ["main", "b"] {
+        repo.git(&["checkout", "-q", branch]);
+        repo.git(&[
+            "rm",
+            "-q",
+            "inventory/migrations/max_migration.txt",
+            "orders/migrations/max_migration.txt",
+        ]);
+        repo.git(&["commit", "-q", "-m", "no lock files"]);
+    }
+    // On b, merge main: git sees no textual conflict, the app has two leaves.
+    repo.git(&["merge", "-q", "--no-commit", "--no-ff", "main"]);
+    let out = mg_in(&repo, &["rebase", "inventory"], 0);
+    assert!(
+        String::from_utf8_lossy(&out.stdout).contains("0002_b_item_weight -> 0003_b_item_weight"),
+        "{}",
+        describe(&out)
+    );
+    let dir = repo.root.join("inventory/migrations");
+    assert!(dir.join("0002_a_item_sku.py").exists());
+    assert!(dir.join("0003_b_item_weight.py").exists());
+    django_sees_no_conflict(&repo.root);
+}

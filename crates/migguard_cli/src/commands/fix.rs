@@ -144,15 +144,18 @@ fn from_conflict_markers(content: &str, wanted: Side) -> Option<String> {
 /// conflict markers git left in `max_migration.txt`. In a merge ours is
 /// the top side (`HEAD`, the branch being merged into: the incoming
 /// branch's migrations stay as they are); in a rebase it is the bottom
-/// side (the commit being replayed onto the upstream branch).
+/// side (the commit being replayed onto the upstream branch). Without
+/// markers (an app with no `max_migration.txt`), ours is the one leaf the
+/// other side (the commit merged in, or rebased onto) does not have.
 fn migration_to_move(
+    workspace: &Workspace,
     project: &Project,
     app: &str,
     in_progress: Option<InProgress>,
 ) -> Result<String, String> {
-    let side = match in_progress {
-        Some(InProgress::Merge { .. }) => Side::Top,
-        Some(InProgress::Rebase { .. }) => Side::Bottom,
+    let (side, other) = match in_progress {
+        Some(InProgress::Merge { incoming }) => (Side::Top, Some(incoming)),
+        Some(InProgress::Rebase { onto }) => (Side::Bottom, onto),
         _ => {
             return Err(format!(
                 "name the migration to move: `migguard rebase {app} MIGRATION` (no merge or rebase is in progress to read it from)"
@@ -166,12 +169,35 @@ fn migration_to_move(
         .find(|a| a.label == app)
         .and_then(|a| a.max_migration.clone())
         .unwrap_or_default();
-    from_conflict_markers(&content, side).ok_or_else(|| {
-        format!(
-            "name the migration to move: `migguard rebase {app} MIGRATION` (no conflict markers in {app}'s {} to read it from)",
+    if let Some(name) = from_conflict_markers(&content, side) {
+        return Ok(name);
+    }
+    let leaves = project
+        .graph
+        .conflicts
+        .get(app)
+        .cloned()
+        .unwrap_or_default();
+    let theirs = other.and_then(|oid| workspace.tree_at(&oid.to_string()).ok());
+    let ours: Vec<&String> = match &theirs {
+        Some(tree) => leaves
+            .iter()
+            .filter(|leaf| {
+                project
+                    .migration(&MigrationKey::new(app, leaf.as_str()))
+                    .is_some_and(|m| tree.content_id(&m.path).is_none())
+            })
+            .collect(),
+        None => Vec::new(),
+    };
+    match ours.as_slice() {
+        [only] => Ok((*only).clone()),
+        _ => Err(format!(
+            "name the migration to move: `migguard rebase {app} MIGRATION` (no conflict markers in {app}'s {} \
+             and no single leaf of {app} that only this side has to read it from)",
             fix::lock::FILE_NAME
-        )
-    })
+        )),
+    }
 }
 
 /// The migrations of `app` that others already have, and where: on the
@@ -215,7 +241,7 @@ pub fn rebase(args: &RebaseArgs, printer: &mut Printer<'_>) -> Result<ExitStatus
         .and_then(|(repo, _)| repo.in_progress());
     let migration = match &args.migration {
         Some(m) => m.clone(),
-        None => match migration_to_move(&project, &args.app, in_progress) {
+        None => match migration_to_move(&workspace, &project, &args.app, in_progress) {
             Ok(m) => m,
             Err(message) => {
                 printer.error(&message);
