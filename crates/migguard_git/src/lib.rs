@@ -6,7 +6,9 @@
 //!
 //! - [`Repo`]: finding the repository (as git does inside a hook, honouring
 //!   `GIT_DIR` and friends), revisions, the current branch, the upstream
-//!   branch, the hooks directory;
+//!   branch, the hooks directory, the merge or rebase in progress
+//!   ([`InProgress`]), and what git would store of a working-tree file
+//!   (clean filters such as `core.autocrlf` applied);
 //! - [`TreeSource`] (a commit's files) and [`IndexSource`] (the staging
 //!   area, `GIT_INDEX_FILE` honoured), never the working tree;
 //! - [`staged_changes`] and [`changed_between`]: added, modified, deleted
