@@ -402,3 +402,43 @@ fn check_django_reports_why_django_refused() {
         describe(&out)
     );
 }
+
+/// `check --audit` judges every suppression once, against every rule: one
+/// that silences a graph rule's finding is used, not reported unused.
+#[test]
+fn a_working_suppression_of_a_graph_rule_is_not_called_unused() {
+    let dir = project_copy("basic");
+    let file = dir.path().join("blog/migrations/0002_post_slug.py");
+    let text = std::fs::read_to_string(&file).unwrap().replace(
+        "        ('blog', '0001_initial'),\n",
+        "        ('blog', '0001_initial'),\n        ('blog', '0000_ghost'),  # migguard: ignore[missing-dependency]\n",
+    );
+    std::fs::write(&file, text).unwrap();
+    let root = dir.path().to_str().unwrap();
+    let out = migguard(
+        &["check", "--audit", "--format", "json", root],
+        dir.path(),
+        None,
+    );
+    let json = stdout_json(&out);
+    let codes: Vec<&str> = json["diagnostics"]
+        .as_array()
+        .unwrap_or_else(|| panic!("{json}"))
+        .iter()
+        .filter(|d| d["path"] == "blog/migrations/0002_post_slug.py")
+        .filter_map(|d| d["code"].as_str())
+        .collect();
+    assert!(!codes.contains(&"MG005"), "{codes:?}\n{json}");
+    assert!(!codes.contains(&"MG101"), "{codes:?}");
+    // The same comment on a line with nothing to silence is unused.
+    let text = std::fs::read_to_string(&file)
+        .unwrap()
+        .replace("('blog', '0000_ghost'),  # migguard", "# migguard");
+    std::fs::write(&file, text).unwrap();
+    let json = stdout_json(&migguard(
+        &["check", "--audit", "--format", "json", root],
+        dir.path(),
+        None,
+    ));
+    assert!(json.to_string().contains("MG005"), "{json}");
+}

@@ -286,12 +286,22 @@ fn rebase_refuses_when_both_branches_change_one_field() {
         dir.join("0003_b_alter_item_name.py").exists(),
         "nothing moved"
     );
+    // merge refuses too, and does not send the user to rebase, which
+    // refuses for the same reason.
     let out = mg(&project, &["merge", "inventory"], Some(1));
-    assert!(String::from_utf8_lossy(&out.stderr).contains("field `item.name`"));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("field `item.name`"), "{err}");
+    assert!(
+        err.contains("makemigrations --merge inventory") && !err.contains("`migguard rebase"),
+        "{err}"
+    );
 }
 
-#[test]
-fn lock_files_make_git_itself_show_the_conflict() {
+/// A repository holding the `conflict` fixture's apps at `0001_initial`
+/// with their `max_migration.txt`, committed on `main`; then `main` gains
+/// `0002_a_item_sku` and branch `b` (from the base) `0002_b_item_weight`,
+/// each locked. `main` is checked out.
+fn locked_branches() -> GitRepo {
     let repo = GitRepo::new();
     let source = fixture_project("conflict");
     for rel in [
@@ -299,10 +309,6 @@ fn lock_files_make_git_itself_show_the_conflict() {
         "config/__init__.py",
         "config/settings.py",
         "config/urls.py",
-    ] {
-        repo.write(rel, &std::fs::read_to_string(source.join(rel)).unwrap());
-    }
-    for rel in [
         "inventory/__init__.py",
         "inventory/apps.py",
         "inventory/models.py",
@@ -316,35 +322,73 @@ fn lock_files_make_git_itself_show_the_conflict() {
     ] {
         repo.write(rel, &std::fs::read_to_string(source.join(rel)).unwrap());
     }
-    let root = repo.root.to_str().unwrap().to_owned();
-    let lock = |args: &[&str], code: i32| {
-        let mut all = vec!["lock"];
-        all.extend_from_slice(args);
-        all.extend(["--path", root.as_str()]);
-        migguard(&all, &repo.root, Some(code))
-    };
-    lock(&[], 0);
+    lock(&repo, &[], 0);
     assert_eq!(
         std::fs::read_to_string(repo.root.join("inventory/migrations/max_migration.txt")).unwrap(),
         "0001_initial\n"
     );
-    lock(&["--check"], 0);
+    lock(&repo, &["--check"], 0);
     repo.git(&["add", "-A"]);
     repo.git(&["commit", "-q", "-m", "base"]);
+    repo.git(&["branch", "b"]);
 
-    for (branch, file) in [("a", "0002_a_item_sku.py"), ("b", "0002_b_item_weight.py")] {
-        repo.git(&["checkout", "-q", "-b", branch, "main"]);
+    for (branch, file) in [
+        ("main", "0002_a_item_sku.py"),
+        ("b", "0002_b_item_weight.py"),
+    ] {
+        repo.git(&["checkout", "-q", branch]);
         let rel = format!("inventory/migrations/{file}");
         repo.write(&rel, &std::fs::read_to_string(source.join(&rel)).unwrap());
         // Stale until locked: check says so.
-        lock(&["--check"], 1);
-        lock(&[], 0);
+        lock(&repo, &["--check"], 1);
+        lock(&repo, &[], 0);
         repo.git(&["add", "-A"]);
         repo.git(&["commit", "-q", "-m", branch]);
     }
     repo.git(&["checkout", "-q", "main"]);
-    repo.git(&["merge", "-q", "a"]);
-    let out = repo.git_status(&["merge", "b"]);
+    repo
+}
+
+/// `migguard lock ARGS --path <repo>`, expecting `code`.
+fn lock(repo: &GitRepo, args: &[&str], code: i32) -> std::process::Output {
+    let root = repo.root.to_str().unwrap().to_owned();
+    let mut all = vec!["lock"];
+    all.extend_from_slice(args);
+    all.extend(["--path", root.as_str()]);
+    migguard(&all, &repo.root, Some(code))
+}
+
+/// `migguard ARGS --path <repo>` in the repository.
+fn mg_in(repo: &GitRepo, args: &[&str], code: i32) -> std::process::Output {
+    mg(&repo.root, args, Some(code))
+}
+
+fn max_migration(repo: &GitRepo) -> String {
+    std::fs::read_to_string(repo.root.join("inventory/migrations/max_migration.txt")).unwrap()
+}
+
+/// Django's loader sees one leaf per app, and a fresh database migrates.
+fn django_sees_no_conflict(root: &Path) {
+    let script = repo_root().join("tests/fixtures/django/oracle.py");
+    let oracle = stdout_json(&run(Command::new(python()).arg(script).arg(root), Some(0)));
+    assert!(oracle.get("error").is_none(), "{oracle}");
+    assert_eq!(
+        oracle["graph"]["conflicts"],
+        serde_json::json!({}),
+        "{oracle}"
+    );
+    manage(root, &["migrate", "--noinput"], Some(0));
+    let _ = std::fs::remove_file(root.join("db.sqlite3"));
+}
+
+/// Merging `main` into the feature branch: git shows the conflict in
+/// max_migration.txt, and `migguard rebase` moves our (the feature's)
+/// migration after main's, whose migrations stay as they are.
+#[test]
+fn lock_files_make_git_itself_show_the_conflict() {
+    let repo = locked_branches();
+    repo.git(&["checkout", "-q", "b"]);
+    let out = repo.git_status(&["merge", "main"]);
     assert!(
         !out.status.success(),
         "git must refuse to merge silently: {}",
@@ -354,14 +398,236 @@ fn lock_files_make_git_itself_show_the_conflict() {
     assert_eq!(conflicted.trim(), "inventory/migrations/max_migration.txt");
 
     // `migguard rebase` reads the conflict markers to know what to move.
-    migguard(
-        &["rebase", "inventory", "--path", &root],
-        &repo.root,
-        Some(0),
+    let out = mg_in(&repo, &["rebase", "inventory"], 0);
+    assert!(
+        String::from_utf8_lossy(&out.stdout).contains("0002_b_item_weight -> 0003_b_item_weight"),
+        "{}",
+        describe(&out)
     );
-    assert_eq!(
-        std::fs::read_to_string(repo.root.join("inventory/migrations/max_migration.txt")).unwrap(),
-        "0003_b_item_weight\n"
+    let dir = repo.root.join("inventory/migrations");
+    assert!(
+        dir.join("0002_a_item_sku.py").exists(),
+        "main's migration stays"
     );
-    lock(&["--check"], 0);
+    assert!(!dir.join("0002_b_item_weight.py").exists());
+    assert_eq!(max_migration(&repo), "0003_b_item_weight\n");
+    lock(&repo, &["--check"], 0);
+    django_sees_no_conflict(&repo.root);
+}
+
+/// Rebasing the feature branch onto `main`: the bottom side of the
+/// markers is the commit being replayed, ours; it moves after main's leaf.
+#[test]
+fn rebase_in_progress_moves_the_replayed_migration() {
+    let repo = locked_branches();
+    repo.git(&["checkout", "-q", "b"]);
+    let out = repo.git_status(&["rebase", "main"]);
+    assert!(!out.status.success(), "{}", describe(&out));
+    let out = mg_in(&repo, &["rebase", "inventory"], 0);
+    assert!(
+        String::from_utf8_lossy(&out.stdout).contains("0002_b_item_weight -> 0003_b_item_weight"),
+        "{}",
+        describe(&out)
+    );
+    assert_eq!(max_migration(&repo), "0003_b_item_weight\n");
+    repo.git(&["add", "-A"]);
+    let mut cont = repo.git_cmd(&["rebase", "--continue"]);
+    cont.env("GIT_EDITOR", "true");
+    run(&mut cont, Some(0));
+    let dir = repo.root.join("inventory/migrations");
+    assert!(dir.join("0002_a_item_sku.py").exists());
+    assert!(dir.join("0003_b_item_weight.py").exists());
+    lock(&repo, &["--check"], 0);
+    django_sees_no_conflict(&repo.root);
+}
+
+/// Merging a feature branch into `main`, which the remote has: our side is
+/// upstream's migration and the other is the incoming branch's, neither of
+/// which rebase renames: it says to merge. Merging `main` into the feature
+/// branch instead moves the feature's migration.
+#[test]
+fn rebase_never_renames_a_migration_the_upstream_branch_has() {
+    let repo = locked_branches();
+    let remote = repo.scratch("remote.git");
+    repo.git(&["init", "-q", "--bare", remote.to_str().unwrap()]);
+    repo.git(&["remote", "add", "origin", remote.to_str().unwrap()]);
+    repo.git(&["push", "-q", "--no-verify", "origin", "main"]);
+    let out = repo.git_status(&["merge", "b"]);
+    assert!(!out.status.success(), "{}", describe(&out));
+
+    let dir = repo.root.join("inventory/migrations");
+    let out = mg_in(&repo, &["rebase", "inventory"], 1);
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("`0002_a_item_sku` of app `inventory` is already on origin/main")
+            && err.contains("merge the branches (`migguard merge inventory`)"),
+        "{}",
+        describe(&out)
+    );
+    assert!(dir.join("0002_a_item_sku.py").exists(), "nothing moved");
+    // Naming either does not get round the rule.
+    mg_in(&repo, &["rebase", "inventory", "0002_a_item_sku"], 1);
+    let out = mg_in(&repo, &["rebase", "inventory", "0002_b_item_weight"], 1);
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("(MERGE_HEAD)"),
+        "{}",
+        describe(&out)
+    );
+    assert!(dir.join("0002_b_item_weight.py").exists(), "nothing moved");
+
+    // The feature branch merging upstream: the advice names what can move.
+    repo.git(&["merge", "--abort"]);
+    repo.git(&["checkout", "-q", "b"]);
+    let _ = repo.git_status(&["merge", "origin/main"]);
+    let out = mg_in(&repo, &["rebase", "inventory", "0002_a_item_sku"], 1);
+    assert!(
+        String::from_utf8_lossy(&out.stderr)
+            .contains("`migguard rebase inventory 0002_b_item_weight`"),
+        "{}",
+        describe(&out)
+    );
+    mg_in(&repo, &["rebase", "inventory"], 0);
+    assert!(dir.join("0002_a_item_sku.py").exists());
+    assert!(dir.join("0003_b_item_weight.py").exists());
+    assert_eq!(max_migration(&repo), "0003_b_item_weight\n");
+    django_sees_no_conflict(&repo.root);
+}
+
+/// After `git merge` stops on max_migration.txt, `migguard merge` writes
+/// the merge migration and names it in max_migration.txt, the new leaf.
+#[test]
+fn merge_names_the_merge_migration_in_max_migration_txt() {
+    let repo = locked_branches();
+    repo.git(&["checkout", "-q", "b"]);
+    let out = repo.git_status(&["merge", "main"]);
+    assert!(!out.status.success(), "{}", describe(&out));
+    let out = mg_in(&repo, &["merge", "--dry-run", "inventory"], 0);
+    assert!(
+        String::from_utf8_lossy(&out.stdout).contains("--- inventory/migrations/max_migration.txt"),
+        "{}",
+        describe(&out)
+    );
+    mg_in(&repo, &["merge", "inventory"], 0);
+    let merge = "0003_merge_0002_a_item_sku_0002_b_item_weight";
+    assert!(repo
+        .root
+        .join(format!("inventory/migrations/{merge}.py"))
+        .exists());
+    assert_eq!(max_migration(&repo), format!("{merge}\n"));
+    lock(&repo, &["--check"], 0);
+    django_sees_no_conflict(&repo.root);
+    let stray: Vec<_> = std::fs::read_dir(repo.root.join("inventory/migrations"))
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .filter(|n| n.contains("migguard-tmp"))
+        .collect();
+    assert!(stray.is_empty(), "no temporary file is left: {stray:?}");
+}
+
+/// Two leaves of an app that share no migration (two roots): there is no
+/// point to move one branch after; rebase refuses, as merge does.
+#[test]
+fn rebase_refuses_branches_without_a_common_ancestor() {
+    let (_tmp, project) = copy_of("conflict");
+    let dir = project.join("inventory/migrations");
+    std::fs::remove_file(dir.join("0002_a_item_sku.py")).unwrap();
+    std::fs::write(
+        dir.join("0001_other.py"),
+        "from django.db import migrations, models\n\n\nclass Migration(migrations.Migration):\n\n    initial = True\n\n    dependencies = []\n\n    operations = [\n        migrations.CreateModel(\n            name='Bin',\n            fields=[\n                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),\n            ],\n        ),\n    ]\n",
+    )
+    .unwrap();
+    let out = mg(&project, &["rebase", "inventory", "0001_other"], Some(1));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("no common ancestor"), "{}", describe(&out));
+    assert!(dir.join("0001_other.py").exists(), "nothing moved");
+    assert!(!dir.join("0003_other.py").exists(), "nothing written");
+    let out = mg(&project, &["merge", "inventory"], Some(1));
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("no common ancestor"),
+        "{}",
+        describe(&out)
+    );
+}
+
+/// `lock` and `lock --check` read a max_migration.txt the same way (as
+/// django-linear-migrations does: whitespace around the name does not
+/// count), and an app the project does not have is an error naming it.
+#[test]
+fn lock_reads_files_one_way_and_names_unknown_apps() {
+    let repo = locked_branches();
+    let file = repo.root.join("inventory/migrations/max_migration.txt");
+    for content in [
+        "0002_a_item_sku",
+        "0002_a_item_sku\r\n",
+        " 0002_a_item_sku\n\n",
+    ] {
+        std::fs::write(&file, content).unwrap();
+        lock(&repo, &["--check"], 0);
+        let out = lock(&repo, &[], 0);
+        assert!(
+            String::from_utf8_lossy(&out.stdout).contains("up to date"),
+            "{content:?}: {}",
+            describe(&out)
+        );
+        assert_eq!(
+            std::fs::read_to_string(&file).unwrap(),
+            content,
+            "not rewritten"
+        );
+    }
+    std::fs::write(&file, "0002_a_item_sku\n0001_initial\n").unwrap();
+    let out = lock(&repo, &["--check"], 1);
+    assert!(
+        String::from_utf8_lossy(&out.stdout)
+            .contains("holds 2 lines; it must hold only the leaf `0002_a_item_sku`"),
+        "{}",
+        describe(&out)
+    );
+    lock(&repo, &[], 0);
+    assert_eq!(std::fs::read_to_string(&file).unwrap(), "0002_a_item_sku\n");
+
+    for args in [
+        &["lock", "nosuch"][..],
+        &["lock", "--check", "nosuch"],
+        &["merge", "nosuch"],
+        &["rebase", "nosuch", "0002_x"],
+    ] {
+        let out = mg_in(&repo, args, 2);
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(
+            err.contains("no app labelled `nosuch` in this project")
+                && err.contains("inventory, orders"),
+            "{args:?}: {}",
+            describe(&out)
+        );
+    }
+}
+
+/// Without max_migration.txt there are no markers to read: during a merge
+/// the migration to move is the leaf that the branch merged in lacks.
+#[test]
+fn rebase_during_a_merge_without_lock_files_moves_the_leaf_only_we_have() {
+    let repo = locked_branches();
+    for branch in ["main", "b"] {
+        repo.git(&["checkout", "-q", branch]);
+        repo.git(&[
+            "rm",
+            "-q",
+            "inventory/migrations/max_migration.txt",
+            "orders/migrations/max_migration.txt",
+        ]);
+        repo.git(&["commit", "-q", "-m", "no lock files"]);
+    }
+    // On b, merge main: git sees no textual conflict, the app has two leaves.
+    repo.git(&["merge", "-q", "--no-commit", "--no-ff", "main"]);
+    let out = mg_in(&repo, &["rebase", "inventory"], 0);
+    assert!(
+        String::from_utf8_lossy(&out.stdout).contains("0002_b_item_weight -> 0003_b_item_weight"),
+        "{}",
+        describe(&out)
+    );
+    let dir = repo.root.join("inventory/migrations");
+    assert!(dir.join("0002_a_item_sku.py").exists());
+    assert!(dir.join("0003_b_item_weight.py").exists());
+    django_sees_no_conflict(&repo.root);
 }

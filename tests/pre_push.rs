@@ -328,3 +328,218 @@ fn review_never_writes_over_a_review_file_it_cannot_read() {
     );
     assert_eq!(std::fs::read(&file).unwrap(), unreadable);
 }
+
+/// Under `core.autocrlf=true` the working tree has CRLF and the pushed blob
+/// LF: a review binds the content git stores, so the push it was made for
+/// goes through, and `check --since` sees the committed file unchanged.
+#[test]
+fn a_review_matches_the_pushed_file_under_autocrlf() {
+    let repo = pushed_project();
+    repo.git(&["config", "core.autocrlf", "true"]);
+    repo.git(&["checkout", "-q", "-b", "feature"]);
+    commit_file(
+        &repo,
+        REMOVE,
+        &fixture(REMOVE).replace('\n', "\r\n"),
+        "remove legacy_code",
+    );
+    assert!(
+        std::fs::read(repo.root.join(REMOVE))
+            .unwrap()
+            .contains(&b'\r'),
+        "the working tree keeps CRLF"
+    );
+    assert!(
+        !repo
+            .git(&["cat-file", "-p", &format!("HEAD:{REMOVE}")])
+            .stdout
+            .contains(&b'\r'),
+        "the commit holds LF"
+    );
+    let out = repo.git_status(&["push", "-q", "-u", "origin", "feature"]);
+    assert!(!out.status.success(), "{}", describe(&out));
+
+    let root = repo.root.to_str().unwrap().to_owned();
+    let out = repo.migguard(
+        &[
+            "review".as_ref(),
+            "--yes".as_ref(),
+            "--path".as_ref(),
+            root.as_ref(),
+            REMOVE.as_ref(),
+        ],
+        Some(0),
+    );
+    assert!(
+        String::from_utf8_lossy(&out.stdout).contains("Recorded 1 review"),
+        "{}",
+        describe(&out)
+    );
+    repo.git(&["add", "migguard-reviews.toml"]);
+    repo.git(&["commit", "--no-verify", "-q", "-m", "review"]);
+    let out = repo.git_status(&["push", "-q", "-u", "origin", "feature"]);
+    assert!(
+        out.status.success(),
+        "the review matches the pushed blob: {}",
+        describe(&out)
+    );
+
+    // Nothing changed since HEAD: the CRLF working tree file is what HEAD holds.
+    let out = repo.migguard(
+        &[
+            "check".as_ref(),
+            "--since".as_ref(),
+            "HEAD".as_ref(),
+            "--format".as_ref(),
+            "json".as_ref(),
+            root.as_ref(),
+        ],
+        None,
+    );
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(!text.contains("MG401"), "{}", describe(&out));
+    // Against the upstream branch, the review command offers only the new file.
+    let out = repo.migguard(
+        &[
+            "review".as_ref(),
+            "--yes".as_ref(),
+            "--path".as_ref(),
+            root.as_ref(),
+        ],
+        Some(0),
+    );
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(text.contains(REMOVE), "{}", describe(&out));
+    assert!(
+        !text.contains("0001_initial"),
+        "the initial migration is upstream as it is: {}",
+        describe(&out)
+    );
+}
+
+/// `migguard review FILE...` in a project below the top of the repository
+/// compares with the upstream branch at the project's directory: a
+/// migration already upstream is not taken for one this branch creates.
+#[test]
+fn review_of_a_project_in_a_subdirectory_knows_what_is_upstream() {
+    let repo = GitRepo::new();
+    repo.install();
+    copy_tree(&repo, &rules_project(), "", &|rel| {
+        rel.starts_with("store/migrations/")
+            && !rel.ends_with("__init__.py")
+            && !rel.ends_with("0001_initial.py")
+    });
+    let proj = repo.root.join("proj");
+    std::fs::create_dir(&proj).unwrap();
+    for entry in std::fs::read_dir(&repo.root).unwrap() {
+        let entry = entry.unwrap();
+        let name = entry.file_name();
+        if name != "proj" && name != ".git" {
+            std::fs::rename(entry.path(), proj.join(&name)).unwrap();
+        }
+    }
+    let add = "from django.db import migrations, models\n\n\nclass Migration(migrations.Migration):\n\n    dependencies = [\n        ('store', '0001_initial'),\n    ]\n\n    operations = [\n        migrations.AddField(\n            model_name='product',\n            name='scratch',\n            field=models.IntegerField(null=True),\n        ),\n    ]\n";
+    let remove = "from django.db import migrations\n\n\nclass Migration(migrations.Migration):\n\n    dependencies = [\n        ('store', '0002_product_scratch'),\n    ]\n\n    operations = [\n        migrations.RemoveField(\n            model_name='product',\n            name='scratch',\n        ),\n    ]\n";
+    let (added, removed) = (
+        "proj/store/migrations/0002_product_scratch.py",
+        "proj/store/migrations/0003_remove_product_scratch.py",
+    );
+    repo.write(added, add);
+    repo.git(&["add", "-A"]);
+    repo.git(&["commit", "--no-verify", "-q", "-m", "project"]);
+    let remote = repo.scratch("remote.git");
+    repo.git(&["init", "-q", "--bare", remote.to_str().unwrap()]);
+    repo.git(&["remote", "add", "origin", remote.to_str().unwrap()]);
+    let out = repo.git_status(&["push", "-q", "-u", "origin", "main"]);
+    assert!(out.status.success(), "{}", describe(&out));
+    repo.git(&["remote", "set-head", "origin", "main"]);
+
+    repo.git(&["checkout", "-q", "-b", "feature"]);
+    commit_file(&repo, removed, remove, "remove scratch");
+    let out = repo.git_status(&["push", "-q", "-u", "origin", "feature"]);
+    assert!(
+        !out.status.success() && stderr(&out).contains("MG401"),
+        "the deployed column's removal needs a review: {}",
+        describe(&out)
+    );
+
+    let out = repo.migguard(
+        &[
+            "review".as_ref(),
+            "--yes".as_ref(),
+            "--path".as_ref(),
+            proj.as_os_str(),
+            added.as_ref(),
+            removed.as_ref(),
+        ],
+        Some(0),
+    );
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        text.contains("Reviewed store/migrations/0003_remove_product_scratch.py"),
+        "0002 is upstream, so 0003 destroys deployed data: {}",
+        describe(&out)
+    );
+    repo.git(&["add", "proj/migguard-reviews.toml"]);
+    repo.git(&["commit", "--no-verify", "-q", "-m", "review"]);
+    let out = repo.git_status(&["push", "-q", "origin", "feature"]);
+    assert!(out.status.success(), "{}", describe(&out));
+}
+
+const COLOUR: &str = "from django.db import migrations, models\n\n\nclass Migration(migrations.Migration):\n\n    dependencies = [\n        ('store', '0001_initial'),\n    ]\n\n    operations = [\n        migrations.AddField(\n            model_name='product',\n            name='colour',\n            field=models.CharField(max_length=20, null=True),\n        ),\n    ]\n";
+
+/// The remote's default branch is `team/main`: pushing `main` is not
+/// pushing the upstream branch (its name is not cut at its last `/`), so
+/// the migrations `team/main` gained are compared.
+#[test]
+fn an_upstream_branch_with_a_slash_is_not_taken_for_its_last_part() {
+    let repo = pushed_project();
+    repo.git(&["checkout", "-q", "-b", "team/main"]);
+    commit_file(
+        &repo,
+        "store/migrations/0002_product_size.py",
+        &COLOUR.replace("colour", "size"),
+        "size",
+    );
+    let out = repo.git_status(&["push", "-q", "--no-verify", "origin", "team/main"]);
+    assert!(out.status.success(), "{}", describe(&out));
+    repo.git(&["remote", "set-head", "origin", "team/main"]);
+
+    repo.git(&["checkout", "-q", "main"]);
+    commit_file(
+        &repo,
+        "store/migrations/0002_product_colour.py",
+        COLOUR,
+        "colour",
+    );
+    let out = repo.git_status(&["push", "-q", "origin", "main"]);
+    assert!(out.status.success(), "{}", describe(&out));
+    let err = stderr(&out);
+    assert!(err.contains("MG305 upstream-migration-conflict"), "{err}");
+    assert!(err.contains("0002_product_size"), "{err}");
+}
+
+/// A configured upstream that names nothing git knows is said in one line.
+#[test]
+fn a_configured_upstream_that_does_not_resolve_is_said() {
+    let repo = pushed_project();
+    repo.git(&["checkout", "-q", "-b", "late"]);
+    commit_file(
+        &repo,
+        "pyproject.toml",
+        "[tool.migguard]\nupstream = \"origin/nope\"\n",
+        "configure",
+    );
+    commit_file(
+        &repo,
+        "store/migrations/0002_product_colour.py",
+        COLOUR,
+        "colour",
+    );
+    let out = repo.git_status(&["push", "-q", "-u", "origin", "late"]);
+    assert!(out.status.success(), "{}", describe(&out));
+    let err = stderr(&out);
+    let said: Vec<&str> = err.lines().filter(|l| l.contains("origin/nope")).collect();
+    assert_eq!(said.len(), 1, "{err}");
+    assert!(said[0].contains("does not resolve"), "{err}");
+}

@@ -177,8 +177,11 @@ pub struct RebaseArgs {
     /// The app whose migrations conflict.
     pub app: String,
     /// A migration on the branch to move (its leaf or any migration of its
-    /// chain). Default: the one being replayed, read from the conflict
-    /// markers git left in max_migration.txt.
+    /// chain). Default: ours, read from the conflict markers git left in
+    /// max_migration.txt: in a merge the branch being merged into (the
+    /// incoming branch is left as it is), in a rebase the commit being
+    /// replayed. Migrations the upstream branch, the branch merged in or
+    /// the commit rebased onto already have are never renamed.
     pub migration: Option<String>,
     /// Print what would change instead of changing it.
     #[arg(long)]

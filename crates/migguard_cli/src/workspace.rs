@@ -4,9 +4,10 @@
 use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result};
+use migguard_core::audit::Selection;
 use migguard_core::config::{Options, Settings};
 use migguard_core::project::{self, AnalyzeOptions, Project};
-use migguard_core::source::{ProjectSource, WorkTree};
+use migguard_core::source::{blob_id, ProjectSource, WorkTree};
 use migguard_git::{DiskCache, IndexSource, Repo, TreeSource};
 
 use crate::args::SourceArgs;
@@ -20,6 +21,8 @@ pub struct Workspace {
     /// The repository holding the project, and the project's directory
     /// inside its work tree (`""` at the top level).
     pub git: Option<(Repo, String)>,
+    /// The files are the working tree's (not `--at` or `--staged`).
+    worktree: bool,
     cache: Option<DiskCache>,
 }
 
@@ -30,7 +33,8 @@ impl Workspace {
             anyhow::bail!("{} is not a directory", root.display());
         }
         let repo = Repo::discover(&root).ok();
-        let source: Box<dyn ProjectSource> = if args.at.is_some() || args.staged {
+        let worktree = args.at.is_none() && !args.staged;
+        let source: Box<dyn ProjectSource> = if !worktree {
             let repo = repo
                 .as_ref()
                 .with_context(|| format!("{} is not inside a git repository", root.display()))?;
@@ -52,8 +56,48 @@ impl Workspace {
             settings,
             root,
             git,
+            worktree,
             cache,
         })
+    }
+
+    /// A file's content as git stores it: for the working tree of a
+    /// repository, with git's clean filters applied (`core.autocrlf`,
+    /// `.gitattributes`), so that it hashes as the committed file will;
+    /// otherwise as the source has it. What a review is bound to.
+    pub fn stored_content(&self, path: &str) -> Result<Vec<u8>> {
+        match &self.git {
+            Some((repo, _)) if self.worktree => Ok(repo.stored_content(&self.root.join(path))?),
+            _ => Ok(self.source.read(path)?),
+        }
+    }
+
+    /// The migrations changed since `rev` (a revision of the repository
+    /// holding the project), compared as git stores them.
+    pub fn changed_since(&self, project: &Project, rev: &str) -> Result<Selection> {
+        let base = self.tree_at(rev)?;
+        Ok(Selection::changed_since(project, &base, &|path| {
+            self.stored_content(path).ok().map(|bytes| blob_id(&bytes))
+        }))
+    }
+
+    /// The project's files at `rev`, from the same directory of the repository.
+    pub fn tree_at(&self, rev: &str) -> Result<TreeSource> {
+        let (repo, prefix) = self.git.as_ref().with_context(|| {
+            format!(
+                "{} is not in a git repository: there is no revision to compare with",
+                self.root.display()
+            )
+        })?;
+        Ok(TreeSource::at(repo, rev, prefix)?)
+    }
+
+    /// The branch this one will be merged into (`[tool.migguard] upstream`,
+    /// else the remote's default branch): its name and commit. `None` when
+    /// there is no repository or no such branch.
+    pub fn upstream(&self) -> Option<(String, migguard_git::Oid)> {
+        let (repo, _) = self.git.as_ref()?;
+        repo.upstream(self.settings.options.upstream.as_deref())
     }
 
     /// The repository's parse cache, when the project is in one.

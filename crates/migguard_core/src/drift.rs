@@ -315,6 +315,7 @@ fn with_extra(base: &Project, extra: &[&Migration], applied: &AppliedSet) -> Pro
         content_ids: base.content_ids.clone(),
         graph,
         diagnostics: Vec::new(),
+        suppressed: Vec::new(),
         files: base.files.clone(),
     }
 }

@@ -6,7 +6,9 @@
 //!
 //! - [`Repo`]: finding the repository (as git does inside a hook, honouring
 //!   `GIT_DIR` and friends), revisions, the current branch, the upstream
-//!   branch, the hooks directory;
+//!   branch, the hooks directory, the merge or rebase in progress
+//!   ([`InProgress`]), and what git would store of a working-tree file
+//!   (clean filters such as `core.autocrlf` applied);
 //! - [`TreeSource`] (a commit's files) and [`IndexSource`] (the staging
 //!   area, `GIT_INDEX_FILE` honoured), never the working tree;
 //! - [`staged_changes`] and [`changed_between`]: added, modified, deleted
@@ -33,6 +35,6 @@ pub use changes::{
 pub use error::{CacheError, GitError};
 pub use git2::Oid;
 pub use push::{commits_to_push, pushed_files, PushedFile};
-pub use repo::Repo;
+pub use repo::{InProgress, Repo};
 pub use source::{IndexSource, TreeSource};
 pub use store::{AppliedStore, RecentCommit, StoredMigration};

@@ -246,3 +246,79 @@ impl Repo {
         }
     }
 }
+
+impl Repo {
+    /// What git would store for a file of the working tree: its content
+    /// with git's clean filters applied (`core.autocrlf`, `text`/`eol` in
+    /// `.gitattributes`, ...), so that it matches the blob a commit of the
+    /// file holds, whatever line endings the working tree has. `file` is a
+    /// path on disk inside the work tree. Like `git hash-object -w`, this
+    /// writes the blob to the object database (git keeps one copy of each).
+    pub fn stored_content(&self, file: &Path) -> Result<Vec<u8>, GitError> {
+        let repo = self.lock();
+        let what = || format!("cannot read {} as git would store it", file.display());
+        let oid = repo
+            .blob_path(file)
+            .map_err(|e| GitError::git(what(), &e))?;
+        let blob = repo.find_blob(oid).map_err(|e| GitError::git(what(), &e))?;
+        Ok(blob.content().to_vec())
+    }
+}
+
+/// A git operation stopped half-way in the working tree, as conflict
+/// markers read differently in each: in a merge the top side (`HEAD`) is
+/// the branch being merged into and the bottom the incoming one; in a
+/// rebase the top is the branch rebased onto and the bottom the commit
+/// being replayed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum InProgress {
+    /// `git merge` (`MERGE_HEAD`): the commit being merged in.
+    Merge { incoming: Oid },
+    /// `git rebase` (`rebase-merge/` or `rebase-apply/`): the commit the
+    /// branch is rebased onto, when git recorded it.
+    Rebase { onto: Option<Oid> },
+    /// Another operation (cherry-pick, revert, `git am`, bisect).
+    Other,
+}
+
+impl Repo {
+    /// The operation in progress in this working tree, if any.
+    pub fn in_progress(&self) -> Option<InProgress> {
+        use git2::RepositoryState as State;
+        let repo = self.lock();
+        let onto = |dir: &str| {
+            std::fs::read_to_string(self.git_dir.join(dir).join("onto"))
+                .ok()
+                .and_then(|text| Oid::from_str(text.trim()).ok())
+        };
+        match repo.state() {
+            State::Clean => None,
+            State::Merge => {
+                let incoming = repo
+                    .find_reference("MERGE_HEAD")
+                    .ok()
+                    .and_then(|r| r.target())
+                    .or_else(|| {
+                        std::fs::read_to_string(self.git_dir.join("MERGE_HEAD"))
+                            .ok()
+                            .and_then(|t| Oid::from_str(t.lines().next()?.trim()).ok())
+                    });
+                Some(match incoming {
+                    Some(incoming) => InProgress::Merge { incoming },
+                    None => InProgress::Other,
+                })
+            }
+            State::Rebase | State::RebaseInteractive | State::RebaseMerge => {
+                Some(InProgress::Rebase {
+                    onto: onto("rebase-merge").or_else(|| onto("rebase-apply")),
+                })
+            }
+            State::ApplyMailboxOrRebase if self.git_dir.join("rebase-apply/rebasing").exists() => {
+                Some(InProgress::Rebase {
+                    onto: onto("rebase-apply"),
+                })
+            }
+            _ => Some(InProgress::Other),
+        }
+    }
+}

@@ -569,3 +569,33 @@ fn recent_commits_follow_the_reflog_then_the_branches() {
     assert_eq!(unique.len(), seen.len(), "each commit once");
     assert_eq!(repo.recent_commits(2).len(), 2);
 }
+
+/// Under `core.autocrlf=true` a working-tree file with CRLF line endings is
+/// stored with LF: what a review must hash to match the committed blob.
+#[test]
+fn stored_content_applies_the_clean_filter() {
+    let fx = Fixture::new();
+    fx.git(&["config", "core.autocrlf", "true"]);
+    fx.write(PATH, "# v1\r\nx = 1\r\n");
+    fx.commit_all("crlf");
+    let repo = Repo::open(&fx.root).expect("repo");
+    let stored = repo.stored_content(&fx.root.join(PATH)).expect("stored");
+    assert_eq!(stored, b"# v1\nx = 1\n");
+    let committed = TreeSource::at(&repo, "HEAD", "").expect("tree");
+    assert_eq!(committed.read(PATH).expect("blob"), stored);
+    // An untracked file is converted the same way.
+    fx.write("blog/new.py", "y = 2\r\n");
+    assert_eq!(
+        repo.stored_content(&fx.root.join("blog/new.py"))
+            .expect("stored"),
+        b"y = 2\n"
+    );
+    // Without the setting, bytes are stored as they are.
+    fx.git(&["config", "core.autocrlf", "false"]);
+    let repo = Repo::open(&fx.root).expect("repo");
+    assert_eq!(
+        repo.stored_content(&fx.root.join("blog/new.py"))
+            .expect("stored"),
+        b"y = 2\r\n"
+    );
+}

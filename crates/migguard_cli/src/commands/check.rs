@@ -13,7 +13,6 @@ use migguard_core::project::{self, ParseCache, Project};
 use migguard_core::render::{self, Format, RenderOptions};
 use migguard_core::rules::{self, Rule};
 use migguard_core::source::ProjectSource;
-use migguard_git::TreeSource;
 
 use crate::args::{CheckArgs, CheckFormat};
 use crate::workspace::Workspace;
@@ -23,17 +22,20 @@ pub fn run(args: &CheckArgs, printer: &mut Printer<'_>) -> Result<ExitStatus> {
     let workspace = Workspace::open(&args.source)?;
     let project = workspace.analyze()?;
     let source = workspace.source.as_ref();
+    // Analysis and the audit finish their own findings (configuration,
+    // suppressions); the model rules' are finished here, once.
     let mut all = project.diagnostics.clone();
+    let mut models = Vec::new();
     // Django's refusal is reported after the other findings, which often
     // say why (conflicting migrations, a broken dependency).
     let mut django_failed = None;
     if args.django {
         match django_verdict(args, &workspace, &project) {
-            Ok(found) => all.extend(found),
+            Ok(found) => models.extend(found),
             Err(err) => django_failed = Some(err),
         }
     } else {
-        all.extend(model_rules(
+        models.extend(model_rules(
             &project,
             &workspace.settings,
             source,
@@ -43,14 +45,13 @@ pub fn run(args: &CheckArgs, printer: &mut Printer<'_>) -> Result<ExitStatus> {
     }
     let selection = match &args.since {
         Some(rev) => {
-            let (repo, prefix) = workspace.git.as_ref().with_context(|| {
-                format!(
+            if workspace.git.is_none() {
+                bail!(
                     "--since needs a git repository; {} is not in one",
                     workspace.root.display()
-                )
-            })?;
-            let base = TreeSource::at(repo, rev, prefix)?;
-            Some(changed_since(&project, &base))
+                );
+            }
+            Some(workspace.changed_since(&project, rev)?)
         }
         None if args.audit => Some(Selection {
             changed: project.migrations.iter().map(|m| m.key.clone()).collect(),
@@ -61,7 +62,8 @@ pub fn run(args: &CheckArgs, printer: &mut Printer<'_>) -> Result<ExitStatus> {
     if let Some(selection) = selection {
         all.extend(audit::audit(&project, &workspace.settings, &selection));
     }
-    let diagnostics = project::finish(&project, &workspace.settings, all);
+    all.extend(project::finish(&project, &workspace.settings, models));
+    let diagnostics = project::sorted(all);
     let format = match args.format {
         CheckFormat::Text => Format::Text,
         CheckFormat::Concise => Format::Concise,
@@ -155,20 +157,4 @@ fn django_verdict(
         workspace.source.as_ref(),
         changes,
     ))
-}
-
-/// Migrations whose content differs from `base`'s; those `base` lacks are new.
-fn changed_since(project: &Project, base: &dyn ProjectSource) -> Selection {
-    let mut selection = Selection::default();
-    for migration in &project.migrations {
-        let ours = project.content_ids.get(&migration.path);
-        let theirs = base.content_id(&migration.path);
-        if ours != theirs.as_ref() {
-            selection.changed.insert(migration.key.clone());
-            if theirs.is_none() {
-                selection.new.insert(migration.key.clone());
-            }
-        }
-    }
-    selection
 }

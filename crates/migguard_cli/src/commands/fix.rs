@@ -1,16 +1,23 @@
 //! `migguard merge`, `migguard rebase` and `migguard lock`: the fixes for
 //! migration conflicts, applied to the working tree.
 
+use std::collections::BTreeMap;
 use std::path::Path;
 
 use anyhow::{Context, Result};
+use migguard_core::diagnostic::Violation;
 use migguard_core::fix::{self, merge::Clock, FileWrite};
+use migguard_core::model::MigrationKey;
+use migguard_core::project::Project;
+use migguard_core::rules::graph::stale_max_migration::StaleMaxMigration;
+use migguard_core::source::ProjectSource;
+use migguard_git::{InProgress, Oid};
 
 use crate::args::{LockArgs, MergeArgs, RebaseArgs, SourceArgs};
 use crate::workspace::Workspace;
 use crate::{ExitStatus, Printer};
 
-fn open(path: &Path) -> Result<(Workspace, migguard_core::project::Project)> {
+fn open(path: &Path) -> Result<(Workspace, Project)> {
     let workspace = Workspace::open(&SourceArgs {
         at: None,
         staged: false,
@@ -34,7 +41,9 @@ fn clock() -> Clock {
 /// sibling, then renamed over.
 fn write_file(root: &Path, file: &FileWrite) -> Result<()> {
     let path = root.join(&file.path);
-    let tmp = path.with_extension("py.migguard-tmp");
+    let mut tmp_name = path.file_name().unwrap_or_default().to_owned();
+    tmp_name.push(".migguard-tmp");
+    let tmp = path.with_file_name(tmp_name);
     std::fs::write(&tmp, &file.content)
         .with_context(|| format!("cannot write {}", tmp.display()))?;
     std::fs::rename(&tmp, &path).with_context(|| format!("cannot write {}", path.display()))?;
@@ -71,6 +80,10 @@ pub fn merge(args: &MergeArgs, printer: &mut Printer<'_>) -> Result<ExitStatus> 
                 if args.dry_run {
                     writeln!(printer.out, "--- {} (not written)", plan.file.path)?;
                     write!(printer.out, "{}", plan.file.content)?;
+                    if let Some(lock) = &plan.lock {
+                        writeln!(printer.out, "--- {} (not written)", lock.path)?;
+                        write!(printer.out, "{}", lock.content)?;
+                    }
                 } else {
                     write_file(&workspace.root, &plan.file)?;
                     writeln!(
@@ -78,62 +91,179 @@ pub fn merge(args: &MergeArgs, printer: &mut Printer<'_>) -> Result<ExitStatus> 
                         "Created new merge migration {}",
                         plan.file.path
                     )?;
+                    if let Some(lock) = &plan.lock {
+                        write_file(&workspace.root, lock)?;
+                        writeln!(printer.out, "Updated {}", lock.path)?;
+                    }
                 }
+            }
+            Err(refusal @ fix::merge::MergeRefusal::UnknownApp(_)) => {
+                printer.error(&refusal.to_string());
+                status = ExitStatus::Error;
             }
             Err(refusal) => {
                 printer.error(&refusal.to_string());
-                status = ExitStatus::Failure;
+                if status == ExitStatus::Success {
+                    status = ExitStatus::Failure;
+                }
             }
         }
     }
     Ok(status)
 }
 
-/// The migration being replayed, from conflict markers in max_migration.txt:
-/// the part between `=======` and `>>>>>>>`.
-fn from_conflict_markers(content: &str) -> Option<String> {
-    let mut theirs = false;
+/// Which side of a conflict in `max_migration.txt` names the migration to
+/// move.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Side {
+    /// Between `<<<<<<<` and `|||||||` / `=======`: `HEAD`.
+    Top,
+    /// Between `=======` and `>>>>>>>`.
+    Bottom,
+}
+
+/// The migration named on one side of the conflict markers in
+/// `max_migration.txt`.
+fn from_conflict_markers(content: &str, wanted: Side) -> Option<String> {
+    let mut side = None;
     for line in content.lines() {
-        if line.starts_with("=======") {
-            theirs = true;
-        } else if line.starts_with(">>>>>>>") {
-            return None;
-        } else if theirs && !line.trim().is_empty() {
+        if line.starts_with("<<<<<<<") {
+            side = Some(Side::Top);
+        } else if line.starts_with("|||||||") || line.starts_with(">>>>>>>") {
+            side = None;
+        } else if line.starts_with("=======") {
+            side = Some(Side::Bottom);
+        } else if side == Some(wanted) && !line.trim().is_empty() {
             return Some(line.trim().to_owned());
         }
     }
     None
 }
 
-pub fn rebase(args: &RebaseArgs, printer: &mut Printer<'_>) -> Result<ExitStatus> {
-    let (workspace, project) = open(&args.path)?;
-    let migration = match &args.migration {
-        Some(m) => m.clone(),
-        None => {
-            let content = project
-                .discovery
-                .apps
-                .iter()
-                .find(|a| a.label == args.app)
-                .and_then(|a| a.max_migration.clone())
-                .unwrap_or_default();
-            match from_conflict_markers(&content) {
-                Some(m) => m,
-                None => {
-                    printer.error(&format!(
-                        "name the migration to move: `migguard rebase {} MIGRATION` (no conflict markers in max_migration.txt to read it from)",
-                        args.app
-                    ));
-                    return Ok(ExitStatus::Error);
-                }
-            }
+/// The migration to move when none is named: our branch's, read from the
+/// conflict markers git left in `max_migration.txt`. In a merge ours is
+/// the top side (`HEAD`, the branch being merged into: the incoming
+/// branch's migrations stay as they are); in a rebase it is the bottom
+/// side (the commit being replayed onto the upstream branch). Without
+/// markers (an app with no `max_migration.txt`), ours is the one leaf the
+/// other side (the commit merged in, or rebased onto) does not have.
+fn migration_to_move(
+    workspace: &Workspace,
+    project: &Project,
+    app: &str,
+    in_progress: Option<InProgress>,
+) -> Result<String, String> {
+    let (side, other) = match in_progress {
+        Some(InProgress::Merge { incoming }) => (Side::Top, Some(incoming)),
+        Some(InProgress::Rebase { onto }) => (Side::Bottom, onto),
+        _ => {
+            return Err(format!(
+                "name the migration to move: `migguard rebase {app} MIGRATION` (no merge or rebase is in progress to read it from)"
+            ))
         }
     };
-    let plan = match fix::rebase::plan(&project, workspace.source.as_ref(), &args.app, &migration) {
+    let content = project
+        .discovery
+        .apps
+        .iter()
+        .find(|a| a.label == app)
+        .and_then(|a| a.max_migration.clone())
+        .unwrap_or_default();
+    if let Some(name) = from_conflict_markers(&content, side) {
+        return Ok(name);
+    }
+    let leaves = project
+        .graph
+        .conflicts
+        .get(app)
+        .cloned()
+        .unwrap_or_default();
+    let theirs = other.and_then(|oid| workspace.tree_at(&oid.to_string()).ok());
+    let ours: Vec<&String> = match &theirs {
+        Some(tree) => leaves
+            .iter()
+            .filter(|leaf| {
+                project
+                    .migration(&MigrationKey::new(app, leaf.as_str()))
+                    .is_some_and(|m| tree.content_id(&m.path).is_none())
+            })
+            .collect(),
+        None => Vec::new(),
+    };
+    match ours.as_slice() {
+        [only] => Ok((*only).clone()),
+        _ => Err(format!(
+            "name the migration to move: `migguard rebase {app} MIGRATION` (no conflict markers in {app}'s {} \
+             and no single leaf of {app} that only this side has to read it from)",
+            fix::lock::FILE_NAME
+        )),
+    }
+}
+
+/// The migrations of `app` that others already have, and where: on the
+/// upstream branch, on the branch being merged in, on the commit rebased
+/// onto.
+fn published(
+    workspace: &Workspace,
+    project: &Project,
+    app: &str,
+    in_progress: Option<InProgress>,
+) -> Result<BTreeMap<MigrationKey, String>> {
+    let mut places: Vec<(String, Oid)> = workspace.upstream().into_iter().collect();
+    match in_progress {
+        Some(InProgress::Merge { incoming }) => places.push((
+            "the branch being merged in (MERGE_HEAD)".to_owned(),
+            incoming,
+        )),
+        Some(InProgress::Rebase { onto: Some(onto) }) => {
+            places.push(("the commit being rebased onto".to_owned(), onto))
+        }
+        _ => {}
+    }
+    let mut out = BTreeMap::new();
+    for (place, oid) in places {
+        let tree = workspace.tree_at(&oid.to_string())?;
+        for migration in project.migrations.iter().filter(|m| m.key.app == app) {
+            if tree.content_id(&migration.path).is_some() {
+                out.entry(migration.key.clone())
+                    .or_insert_with(|| place.clone());
+            }
+        }
+    }
+    Ok(out)
+}
+
+pub fn rebase(args: &RebaseArgs, printer: &mut Printer<'_>) -> Result<ExitStatus> {
+    let (workspace, project) = open(&args.path)?;
+    let in_progress = workspace
+        .git
+        .as_ref()
+        .and_then(|(repo, _)| repo.in_progress());
+    let migration = match &args.migration {
+        Some(m) => m.clone(),
+        None => match migration_to_move(&workspace, &project, &args.app, in_progress) {
+            Ok(m) => m,
+            Err(message) => {
+                printer.error(&message);
+                return Ok(ExitStatus::Error);
+            }
+        },
+    };
+    let published = published(&workspace, &project, &args.app, in_progress)?;
+    let plan = match fix::rebase::plan(
+        &project,
+        workspace.source.as_ref(),
+        &args.app,
+        &migration,
+        &published,
+    ) {
         Ok(plan) => plan,
         Err(refusal) => {
             printer.error(&refusal.to_string());
-            return Ok(ExitStatus::Failure);
+            return Ok(match refusal {
+                fix::rebase::RebaseRefusal::UnknownApp(_) => ExitStatus::Error,
+                _ => ExitStatus::Failure,
+            });
         }
     };
     writeln!(printer.out, "Rebasing {} onto {}", plan.app, plan.onto)?;
@@ -166,28 +296,36 @@ pub fn rebase(args: &RebaseArgs, printer: &mut Printer<'_>) -> Result<ExitStatus
 
 pub fn lock(args: &LockArgs, printer: &mut Printer<'_>) -> Result<ExitStatus> {
     let (workspace, project) = open(&args.path)?;
-    let (writes, conflicted) = fix::lock::plan(&project, &args.apps);
+    let (writes, conflicted) = match fix::lock::plan(&project, &args.apps) {
+        Ok(plan) => plan,
+        Err(unknown) => {
+            printer.error(&unknown.to_string());
+            return Ok(ExitStatus::Error);
+        }
+    };
     for app in &conflicted {
         printer.error(&format!("app `{app}` has more than one leaf; run `migguard merge {app}` or `migguard rebase` first"));
     }
     if args.check {
         let mut stale = 0;
-        for app in &project.discovery.apps {
-            if !args.apps.is_empty() && !args.apps.contains(&app.label) {
-                continue;
-            }
-            let expected = fix::lock::expected(&project, app);
-            match (&app.max_migration, expected) {
-                (Some(content), Some(leaf)) if content.trim() != leaf => {
+        for app in fix::select(&project, &args.apps)? {
+            match fix::lock::state(&project, app) {
+                fix::lock::State::Stale { recorded, leaf } => {
                     stale += 1;
+                    // Worded as pre-commit's stale-max-migration.
+                    let finding = StaleMaxMigration {
+                        app: app.label.clone(),
+                        recorded,
+                        leaf,
+                    };
                     writeln!(
                         printer.out,
-                        "{}: names `{}`, the leaf is `{leaf}`",
+                        "{}: {}",
                         fix::lock::path(app),
-                        content.trim()
+                        finding.message()
                     )?;
                 }
-                (None, Some(leaf)) if args.require => {
+                fix::lock::State::Missing { leaf } if args.require => {
                     stale += 1;
                     writeln!(
                         printer.out,
@@ -205,9 +343,7 @@ pub fn lock(args: &LockArgs, printer: &mut Printer<'_>) -> Result<ExitStatus> {
         });
     }
     for file in &writes {
-        let path = workspace.root.join(&file.path);
-        std::fs::write(&path, &file.content)
-            .with_context(|| format!("cannot write {}", path.display()))?;
+        write_file(&workspace.root, file)?;
         writeln!(printer.out, "wrote {}", file.path)?;
     }
     if writes.is_empty() && conflicted.is_empty() {
@@ -218,4 +354,33 @@ pub fn lock(args: &LockArgs, printer: &mut Printer<'_>) -> Result<ExitStatus> {
     } else {
         ExitStatus::Failure
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn conflict_marker_sides_also_in_diff3_style() {
+        let merge = "<<<<<<< HEAD\n0002_b\n=======\n0002_a\n>>>>>>> main\n";
+        assert_eq!(
+            from_conflict_markers(merge, Side::Top).as_deref(),
+            Some("0002_b")
+        );
+        assert_eq!(
+            from_conflict_markers(merge, Side::Bottom).as_deref(),
+            Some("0002_a")
+        );
+        let diff3 =
+            "<<<<<<< HEAD\n0002_b\n||||||| base\n0001_initial\n=======\n0002_a\n>>>>>>> main\n";
+        assert_eq!(
+            from_conflict_markers(diff3, Side::Top).as_deref(),
+            Some("0002_b")
+        );
+        assert_eq!(
+            from_conflict_markers(diff3, Side::Bottom).as_deref(),
+            Some("0002_a")
+        );
+        assert_eq!(from_conflict_markers("0002_a\n", Side::Top), None);
+    }
 }

@@ -8,11 +8,10 @@ use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result};
 use migguard_core::audit::{self, Selection};
-use migguard_core::model::MigrationKey;
 use migguard_core::project::Project;
 use migguard_core::render::{self, Format, RenderOptions};
 use migguard_core::review::{self, Review, ReviewFile};
-use migguard_git::{Repo, TreeSource};
+use migguard_core::source::ProjectSource;
 
 use crate::args::{ReviewArgs, SourceArgs};
 use crate::workspace::Workspace;
@@ -25,8 +24,7 @@ pub fn run(args: &ReviewArgs, printer: &mut Printer<'_>) -> Result<ExitStatus> {
         path: args.path.clone(),
     })?;
     let project = workspace.analyze()?;
-    let repo = Repo::discover(&workspace.root).ok();
-    let selection = match select(args, &workspace.root, &project, repo.as_ref())? {
+    let selection = match select(args, &workspace, &project)? {
         Some(selection) => selection,
         None => {
             printer.error("no upstream branch to compare with: name the migration files to review");
@@ -49,9 +47,10 @@ pub fn run(args: &ReviewArgs, printer: &mut Printer<'_>) -> Result<ExitStatus> {
             file_path.display()
         ),
     };
-    let reviewer = repo
+    let reviewer = workspace
+        .git
         .as_ref()
-        .and_then(Repo::user_identity)
+        .and_then(|(repo, _)| repo.user_identity())
         .or_else(|| std::env::var("USER").ok())
         .unwrap_or_else(|| "unknown".to_owned());
     let today = jiff::Zoned::now().strftime("%Y-%m-%d").to_string();
@@ -99,7 +98,9 @@ pub fn run(args: &ReviewArgs, printer: &mut Printer<'_>) -> Result<ExitStatus> {
             writeln!(printer.out, "Skipped {}.", migration.path)?;
             continue;
         }
-        let bytes = workspace.source.read(&migration.path)?;
+        // Bound to the content git stores, as pre-push reads it from the
+        // pushed commit (line endings converted under `core.autocrlf`).
+        let bytes = workspace.stored_content(&migration.path)?;
         reviews.record(Review {
             path: migration.path.clone(),
             sha256: review::sha256_hex(&bytes),
@@ -128,77 +129,31 @@ pub fn run(args: &ReviewArgs, printer: &mut Printer<'_>) -> Result<ExitStatus> {
 /// differs from the upstream branch. `None` when neither is available.
 fn select(
     args: &ReviewArgs,
-    root: &Path,
+    workspace: &Workspace,
     project: &Project,
-    repo: Option<&Repo>,
 ) -> Result<Option<Selection>> {
-    let mut selection = Selection::default();
+    let upstream = workspace.upstream();
     if !args.files.is_empty() {
+        let mut named = BTreeSet::new();
         for file in &args.files {
-            let rel = relative_to(root, file);
+            let rel = relative_to(&workspace.root, file);
             let migration = project.migration_at(&rel).with_context(|| {
                 format!("{} is not a migration of this project", file.display())
             })?;
-            selection.changed.insert(migration.key.clone());
+            named.insert(migration.key.clone());
         }
         // Named files count as new only if the upstream branch lacks them.
-        selection.new = new_against_upstream(project, repo, &selection.changed);
-        return Ok(Some(selection));
+        let base = match &upstream {
+            Some((_, oid)) => Some(workspace.tree_at(&oid.to_string())?),
+            None => None,
+        };
+        let base = base.as_ref().map(|b| b as &dyn ProjectSource);
+        return Ok(Some(Selection::named(project, named, base)));
     }
-    let Some(repo) = repo else { return Ok(None) };
-    let Some((_, upstream)) = repo.upstream(None) else {
-        return Ok(None);
-    };
-    let base = TreeSource::at(repo, &upstream.to_string(), &prefix(repo, root))?;
-    for migration in &project.migrations {
-        let ours = project.content_ids.get(&migration.path).cloned();
-        let theirs = migguard_core::source::ProjectSource::content_id(&base, &migration.path);
-        if ours != theirs {
-            selection.changed.insert(migration.key.clone());
-            if theirs.is_none() {
-                selection.new.insert(migration.key.clone());
-            }
-        }
+    match upstream {
+        Some((_, oid)) => Ok(Some(workspace.changed_since(project, &oid.to_string())?)),
+        None => Ok(None),
     }
-    Ok(Some(selection))
-}
-
-fn new_against_upstream(
-    project: &Project,
-    repo: Option<&Repo>,
-    keys: &BTreeSet<MigrationKey>,
-) -> BTreeSet<MigrationKey> {
-    let Some(repo) = repo else {
-        return BTreeSet::new();
-    };
-    let Some((_, upstream)) = repo.upstream(None) else {
-        return BTreeSet::new();
-    };
-    let Some(workdir) = repo.workdir() else {
-        return BTreeSet::new();
-    };
-    let Ok(base) = TreeSource::at(repo, &upstream.to_string(), &prefix(repo, &workdir)) else {
-        return BTreeSet::new();
-    };
-    keys.iter()
-        .filter(|k| {
-            project.migration(k).is_some_and(|m| {
-                migguard_core::source::ProjectSource::content_id(&base, &m.path).is_none()
-            })
-        })
-        .cloned()
-        .collect()
-}
-
-fn prefix(repo: &Repo, root: &Path) -> String {
-    let Some(workdir) = repo.workdir() else {
-        return String::new();
-    };
-    let workdir = workdir.canonicalize().unwrap_or(workdir);
-    let root = root.canonicalize().unwrap_or_else(|_| root.to_path_buf());
-    root.strip_prefix(&workdir)
-        .map(|p| p.to_string_lossy().replace('\\', "/"))
-        .unwrap_or_default()
 }
 
 /// A path as typed (relative to the current directory, or absolute) made

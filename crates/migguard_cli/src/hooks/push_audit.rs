@@ -120,17 +120,21 @@ fn check_update(
     if selection.changed.is_empty() {
         return Ok(ExitStatus::Success);
     }
+    // The audit finishes its own findings; the upstream check's are
+    // finished here, once.
     let mut findings = audit::audit(&project, &settings, &selection);
-    findings.extend(upstream_conflicts(
+    let upstream = upstream_conflicts(
         repo,
         (root, &prefix),
         cache,
         &project,
-        update,
+        (push, update),
         &settings,
         &new_by_app,
-    ));
-    let findings = project::finish(&project, &settings, findings);
+        printer,
+    );
+    findings.extend(project::finish(&project, &settings, upstream));
+    let findings = project::sorted(findings);
 
     let reviews = match source.read(review::FILE_NAME) {
         Ok(bytes) => match ReviewFile::parse(&String::from_utf8_lossy(&bytes)) {
@@ -213,24 +217,33 @@ fn analyze(
 }
 
 /// `upstream-migration-conflict`, when the upstream branch is not the one
-/// being pushed.
+/// being pushed. A configured upstream that does not resolve is said, in
+/// one line, rather than silently skipped.
+#[allow(clippy::too_many_arguments)]
 fn upstream_conflicts(
     repo: &Repo,
     (root, prefix): (&std::path::Path, &str),
     cache: &DiskCache,
     ours: &Project,
-    update: &PushUpdate,
+    (push, update): (&PrePush, &PushUpdate),
     settings: &migguard_core::config::Settings,
     new_by_app: &BTreeMap<String, Vec<String>>,
+    printer: &mut Printer<'_>,
 ) -> Vec<Diagnostic> {
     if new_by_app.is_empty() {
         return Vec::new();
     }
-    let Some((name, oid)) = repo.upstream(settings.options.upstream.as_deref()) else {
+    let configured = settings.options.upstream.as_deref();
+    let Some((name, oid)) = repo.upstream(configured) else {
+        if let Some(configured) = configured {
+            printer.warn(&format!(
+                "the upstream branch `{configured}` ([tool.migguard] upstream) does not resolve to a commit: \
+                 migrations it gained are not compared (fetch it, or fix the setting)"
+            ));
+        }
         return Vec::new();
     };
-    let branch = name.rsplit('/').next().unwrap_or(&name);
-    if update.remote_ref == format!("refs/heads/{branch}") {
+    if pushes_to(&name, &push.remote_name, &update.remote_ref) {
         return Vec::new();
     }
     let Ok(source) = TreeSource::at(repo, &oid.to_string(), prefix) else {
@@ -242,5 +255,45 @@ fn upstream_conflicts(
     match analyze(&source, &upstream_settings, cache) {
         Ok(upstream) => upstream_migration_conflict::check(ours, &upstream, &name, new_by_app),
         Err(_) => Vec::new(),
+    }
+}
+
+/// Whether pushing to `remote_ref` of `remote` updates the upstream branch
+/// `upstream` (`origin/feature/x` is `refs/heads/feature/x` of `origin`;
+/// a local branch name is compared as it is).
+fn pushes_to(upstream: &str, remote: &str, remote_ref: &str) -> bool {
+    let upstream = upstream.strip_prefix("refs/remotes/").unwrap_or(upstream);
+    let branch = match upstream
+        .strip_prefix(remote)
+        .and_then(|rest| rest.strip_prefix('/'))
+    {
+        Some(branch) => branch,
+        None if upstream.starts_with("refs/") => upstream,
+        None => return remote_ref == format!("refs/heads/{upstream}"),
+    };
+    remote_ref == format!("refs/heads/{branch}") || remote_ref == branch
+}
+
+#[cfg(test)]
+mod tests {
+    use super::pushes_to;
+
+    #[test]
+    fn the_upstream_branch_keeps_every_part_of_its_name() {
+        assert!(pushes_to("origin/main", "origin", "refs/heads/main"));
+        assert!(pushes_to(
+            "origin/feature/x",
+            "origin",
+            "refs/heads/feature/x"
+        ));
+        assert!(!pushes_to("origin/feature/x", "origin", "refs/heads/x"));
+        assert!(!pushes_to("team/main", "origin", "refs/heads/main"));
+        assert!(!pushes_to("origin/team/main", "origin", "refs/heads/main"));
+        assert!(pushes_to(
+            "refs/remotes/origin/main",
+            "origin",
+            "refs/heads/main"
+        ));
+        assert!(pushes_to("main", "origin", "refs/heads/main"));
     }
 }

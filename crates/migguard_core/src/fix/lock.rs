@@ -4,7 +4,7 @@
 
 use crate::project::{App, Project};
 
-use super::FileWrite;
+use super::{select, FileWrite, UnknownApps};
 
 pub const FILE_NAME: &str = "max_migration.txt";
 
@@ -21,30 +21,61 @@ pub fn expected(project: &Project, app: &App) -> Option<String> {
     }
 }
 
-/// The files to write for these apps (all when empty); apps in conflict
-/// are returned apart, since they have no single leaf to record.
-pub fn plan(project: &Project, apps: &[String]) -> (Vec<FileWrite>, Vec<String>) {
+/// The migration a file's content names, as django-linear-migrations reads
+/// it: surrounding whitespace (a final newline, `\r\n` line endings) does
+/// not count. The one reading used by `lock`, `lock --check` and
+/// `stale-max-migration`.
+pub fn recorded(content: &str) -> &str {
+    content.trim()
+}
+
+/// Where an app's `max_migration.txt` stands.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum State {
+    /// It names the leaf.
+    Current,
+    /// It names something else (`recorded`, as read).
+    Stale { recorded: String, leaf: String },
+    /// The app has none yet.
+    Missing { leaf: String },
+    /// The app has more than one leaf: nothing to record.
+    Conflicted,
+    /// The app has no migration.
+    Empty,
+}
+
+/// The state of one app's file.
+pub fn state(project: &Project, app: &App) -> State {
+    match (expected(project, app), &app.max_migration) {
+        (Some(leaf), Some(content)) if recorded(content) == leaf => State::Current,
+        (Some(leaf), Some(content)) => State::Stale {
+            recorded: recorded(content).to_owned(),
+            leaf,
+        },
+        (Some(leaf), None) => State::Missing { leaf },
+        (None, _) if project.graph.conflicts.contains_key(&app.label) => State::Conflicted,
+        (None, _) => State::Empty,
+    }
+}
+
+/// The files to write for these apps (all when empty): stale and missing
+/// ones; apps in conflict are returned apart, since they have no single
+/// leaf to record.
+pub fn plan(
+    project: &Project,
+    apps: &[String],
+) -> Result<(Vec<FileWrite>, Vec<String>), UnknownApps> {
     let mut writes = Vec::new();
     let mut conflicted = Vec::new();
-    for app in &project.discovery.apps {
-        if !apps.is_empty() && !apps.contains(&app.label) {
-            continue;
-        }
-        match expected(project, app) {
-            Some(leaf) => {
-                let content = format!("{leaf}\n");
-                if app.max_migration.as_deref() != Some(content.as_str()) {
-                    writes.push(FileWrite {
-                        path: path(app),
-                        content,
-                    });
-                }
-            }
-            None if project.graph.conflicts.contains_key(&app.label) => {
-                conflicted.push(app.label.clone())
-            }
-            None => {}
+    for app in select(project, apps)? {
+        match state(project, app) {
+            State::Stale { leaf, .. } | State::Missing { leaf } => writes.push(FileWrite {
+                path: path(app),
+                content: format!("{leaf}\n"),
+            }),
+            State::Conflicted => conflicted.push(app.label.clone()),
+            State::Current | State::Empty => {}
         }
     }
-    (writes, conflicted)
+    Ok((writes, conflicted))
 }

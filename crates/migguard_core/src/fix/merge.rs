@@ -4,7 +4,7 @@
 use crate::model::MigrationKey;
 use crate::project::Project;
 
-use super::{overlap, parse_number, py_repr, touched, FileWrite};
+use super::{lock, overlap, parse_number, py_repr, touched, FileWrite};
 
 /// The clock readings Django puts into a merge file: the header's (UTC,
 /// `%Y-%m-%d %H:%M`) and, for long names, the name's (local, `%Y%m%d_%H%M`).
@@ -26,27 +26,28 @@ pub struct MergePlan {
     pub app: String,
     pub name: String,
     pub file: FileWrite,
+    /// The app's `max_migration.txt` naming the merge migration, the new
+    /// leaf, when the app has one.
+    pub lock: Option<FileWrite>,
     pub branches: Vec<Branch>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum MergeRefusal {
-    #[error("app `{0}` has no migrations")]
-    UnknownApp(String),
+    #[error(transparent)]
+    UnknownApp(#[from] super::UnknownApps),
     #[error("app `{0}` has one leaf; there is nothing to merge")]
     NoConflict(String),
     #[error("the leaves of app `{app}` ({leaves}) have no common ancestor; Django refuses too")]
     NoCommonAncestor { app: String, leaves: String },
     #[error(
         "the branches of app `{app}` both change {what}; Django would ask, and a merge migration \
-         would apply both changes in an order nobody chose. Rebase one branch instead: \
-         `migguard rebase {app} {leaf}`"
+         would apply both changes in an order nobody chose (rebase refuses for the same reason). \
+         Decide by hand: run `python manage.py makemigrations --merge {app}` and answer its \
+         question, or edit one branch's migrations so they no longer touch it; \
+         `migguard merge --force {app}` merges anyway"
     )]
-    SameField {
-        app: String,
-        what: String,
-        leaf: String,
-    },
+    SameField { app: String, what: String },
     #[error("the merge migration `{0}` already exists")]
     Exists(String),
 }
@@ -64,42 +65,19 @@ pub fn plan(
         .apps
         .iter()
         .find(|a| a.label == app_label)
-        .ok_or_else(|| MergeRefusal::UnknownApp(app_label.to_owned()))?;
+        .ok_or_else(|| super::unknown_apps(project, vec![app_label.to_owned()]))?;
     let leaves = project
         .graph
         .conflicts
         .get(app_label)
         .cloned()
         .ok_or_else(|| MergeRefusal::NoConflict(app_label.to_owned()))?;
-    let graph = &project.graph.graph;
-    let ancestries: Vec<Vec<MigrationKey>> = leaves
-        .iter()
-        .map(|leaf| {
-            graph
-                .forwards_plan(&MigrationKey::new(app_label, leaf))
-                .into_iter()
-                .filter(|k| k.app == app_label)
-                .collect()
-        })
-        .collect();
-    let shortest = ancestries.iter().map(Vec::len).min().unwrap_or(0);
-    let common = (0..shortest)
-        .take_while(|&i| ancestries.iter().all(|a| a[i] == ancestries[0][i]))
-        .count();
-    if common == 0 {
-        return Err(MergeRefusal::NoCommonAncestor {
+    let branches = super::branches(project, app_label, &leaves).ok_or_else(|| {
+        MergeRefusal::NoCommonAncestor {
             app: app_label.to_owned(),
             leaves: leaves.join(", "),
-        });
-    }
-    let branches: Vec<Branch> = leaves
-        .iter()
-        .zip(&ancestries)
-        .map(|(leaf, ancestry)| Branch {
-            leaf: leaf.clone(),
-            migrations: ancestry[common..].to_vec(),
-        })
-        .collect();
+        }
+    })?;
     if !force {
         for (i, a) in branches.iter().enumerate() {
             for b in &branches[i + 1..] {
@@ -115,7 +93,6 @@ pub fn plan(
                     return Err(MergeRefusal::SameField {
                         app: app_label.to_owned(),
                         what,
-                        leaf: b.leaf.clone(),
                     });
                 }
             }
@@ -152,9 +129,14 @@ pub fn plan(
         env!("CARGO_PKG_VERSION"),
         clock.header
     );
+    let lock = app.max_migration.is_some().then(|| FileWrite {
+        path: lock::path(app),
+        content: format!("{name}\n"),
+    });
     Ok(MergePlan {
         app: app_label.to_owned(),
         file: FileWrite { path, content },
+        lock,
         name,
         branches,
     })

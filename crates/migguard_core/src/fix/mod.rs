@@ -8,7 +8,7 @@ pub mod rebase;
 use std::collections::BTreeSet;
 
 use crate::model::{MigrationKey, OperationKind};
-use crate::project::Project;
+use crate::project::{App, Project};
 
 /// One file to create or overwrite, project-relative.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -57,6 +57,97 @@ pub fn py_repr(text: &str) -> String {
     }
     out.push(quote);
     out
+}
+
+/// Named apps the project does not have.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("no app labelled {} in this project (its apps with migrations: {known})", quoted(.unknown))]
+pub struct UnknownApps {
+    pub unknown: Vec<String>,
+    pub known: String,
+}
+
+fn quoted(names: &[String]) -> String {
+    names
+        .iter()
+        .map(|n| format!("`{n}`"))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+/// The apps `apps` names (all when empty), in discovery order; an error
+/// naming those the project does not have.
+pub fn select<'p>(project: &'p Project, apps: &[String]) -> Result<Vec<&'p App>, UnknownApps> {
+    let unknown: Vec<String> = apps
+        .iter()
+        .filter(|name| !project.discovery.apps.iter().any(|a| &a.label == *name))
+        .cloned()
+        .collect();
+    if !unknown.is_empty() {
+        return Err(unknown_apps(project, unknown));
+    }
+    Ok(project
+        .discovery
+        .apps
+        .iter()
+        .filter(|a| apps.is_empty() || apps.contains(&a.label))
+        .collect())
+}
+
+/// The error for app labels the project does not have.
+pub fn unknown_apps(project: &Project, unknown: Vec<String>) -> UnknownApps {
+    let known: Vec<&str> = project
+        .discovery
+        .apps
+        .iter()
+        .map(|a| a.label.as_str())
+        .collect();
+    UnknownApps {
+        unknown,
+        known: if known.is_empty() {
+            "none".to_owned()
+        } else {
+            known.join(", ")
+        },
+    }
+}
+
+/// The branches of an app's `leaves`: each leaf with the app's migrations
+/// after the longest ancestry all leaves share (Django's `handle_merge`).
+/// `None` when they share no migration of the app.
+pub(crate) fn branches(
+    project: &Project,
+    app: &str,
+    leaves: &[String],
+) -> Option<Vec<merge::Branch>> {
+    let graph = &project.graph.graph;
+    let ancestries: Vec<Vec<MigrationKey>> = leaves
+        .iter()
+        .map(|leaf| {
+            graph
+                .forwards_plan(&MigrationKey::new(app, leaf))
+                .into_iter()
+                .filter(|k| k.app == app)
+                .collect()
+        })
+        .collect();
+    let shortest = ancestries.iter().map(Vec::len).min().unwrap_or(0);
+    let common = (0..shortest)
+        .take_while(|&i| ancestries.iter().all(|a| a[i] == ancestries[0][i]))
+        .count();
+    if common == 0 {
+        return None;
+    }
+    Some(
+        leaves
+            .iter()
+            .zip(&ancestries)
+            .map(|(leaf, ancestry)| merge::Branch {
+                leaf: leaf.clone(),
+                migrations: ancestry[common..].to_vec(),
+            })
+            .collect(),
+    )
 }
 
 /// What a set of migrations does to models and fields: `(model, field)`

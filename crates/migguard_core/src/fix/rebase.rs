@@ -28,14 +28,19 @@ pub struct RebasePlan {
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum RebaseRefusal {
-    #[error("app `{0}` has no migrations")]
-    UnknownApp(String),
+    #[error(transparent)]
+    UnknownApp(#[from] super::UnknownApps),
     #[error("app `{0}` has one leaf; there is nothing to rebase")]
     NoConflict(String),
     #[error(
         "app `{app}` has {count} leaves; rebase needs exactly two (merge or rebase them pairwise)"
     )]
     TooManyLeaves { app: String, count: usize },
+    #[error(
+        "the leaves of app `{app}` ({leaves}) have no common ancestor: one branch cannot follow the other. \
+         Make one depend on the other by hand"
+    )]
+    NoCommonAncestor { app: String, leaves: String },
     #[error("`{migration}` is not on either branch of app `{app}` (branches end at {leaves})")]
     NotOnABranch {
         app: String,
@@ -44,14 +49,38 @@ pub enum RebaseRefusal {
     },
     #[error("the branches of app `{app}` both change {what}; moving one after the other would change what it does. Resolve it by hand")]
     SameField { app: String, what: String },
+    #[error(
+        "`{migration}` of app `{app}` is already on {place}: rebase never renames a migration others have. {}",
+        match other {
+            Some(other) => format!("Move the other branch instead (`migguard rebase {app} {other}`), or merge the branches (`migguard merge {app}`)"),
+            None => format!("The other branch's migrations are published too: merge the branches (`migguard merge {app}`)"),
+        }
+    )]
+    Published {
+        app: String,
+        migration: String,
+        place: String,
+        /// The other branch's leaf, when none of its migrations is
+        /// published: that branch can move instead.
+        other: Option<String>,
+    },
     #[error("`{0}` already exists")]
     Exists(String),
     #[error("cannot read `{path}`: {message}")]
     Unreadable { path: String, message: String },
+    #[error(
+        "cannot rewrite a dependency of `{path}`: bytes {start}..{end} are not where it was read \
+         (was the file changed meanwhile?); nothing was written, run it again"
+    )]
+    BadSpan {
+        path: String,
+        start: usize,
+        end: usize,
+    },
 }
 
 /// The two branches of a two-leaf app, `migration` on the first.
-fn branches(
+fn two_branches(
     project: &Project,
     app: &str,
     migration: &str,
@@ -68,21 +97,16 @@ fn branches(
             count: leaves.len(),
         });
     }
-    let graph = &project.graph.graph;
-    let ancestry = |leaf: &String| -> Vec<MigrationKey> {
-        graph
-            .forwards_plan(&MigrationKey::new(app, leaf))
-            .into_iter()
-            .filter(|k| k.app == app)
-            .collect()
-    };
-    let (a, b) = (ancestry(&leaves[0]), ancestry(&leaves[1]));
-    let common = a.iter().zip(&b).take_while(|(x, y)| x == y).count();
-    let branch = |leaf: &String, ancestry: &[MigrationKey]| Branch {
-        leaf: leaf.clone(),
-        migrations: ancestry[common..].to_vec(),
-    };
-    let (first, second) = (branch(&leaves[0], &a), branch(&leaves[1], &b));
+    let [first, second]: [Branch; 2] = super::branches(project, app, &leaves)
+        .ok_or_else(|| RebaseRefusal::NoCommonAncestor {
+            app: app.to_owned(),
+            leaves: leaves.join(", "),
+        })?
+        .try_into()
+        .map_err(|_: Vec<Branch>| RebaseRefusal::TooManyLeaves {
+            app: app.to_owned(),
+            count: leaves.len(),
+        })?;
     let on = |b: &Branch| b.migrations.iter().any(|k| k.name == migration);
     match (on(&first), on(&second)) {
         (true, _) => Ok((first, second)),
@@ -106,19 +130,37 @@ fn renumber(name: &str, number: u32) -> String {
     }
 }
 
+/// Move the branch of `app_label` holding `migration` after the other
+/// branch's leaf. `published` names the migrations others already have
+/// (on the upstream branch, on the branch being merged in, on the commit
+/// rebased onto) and where: those are never renamed.
 pub fn plan(
     project: &Project,
     source: &dyn ProjectSource,
     app_label: &str,
     migration: &str,
+    published: &BTreeMap<MigrationKey, String>,
 ) -> Result<RebasePlan, RebaseRefusal> {
     let app = project
         .discovery
         .apps
         .iter()
         .find(|a| a.label == app_label)
-        .ok_or_else(|| RebaseRefusal::UnknownApp(app_label.to_owned()))?;
-    let (ours, theirs) = branches(project, app_label, migration)?;
+        .ok_or_else(|| super::unknown_apps(project, vec![app_label.to_owned()]))?;
+    let (ours, theirs) = two_branches(project, app_label, migration)?;
+    if let Some((key, place)) = ours
+        .migrations
+        .iter()
+        .find_map(|key| published.get(key).map(|place| (key, place)))
+    {
+        return Err(RebaseRefusal::Published {
+            app: app_label.to_owned(),
+            migration: key.name.clone(),
+            place: place.clone(),
+            other: (!theirs.migrations.iter().any(|k| published.contains_key(k)))
+                .then(|| theirs.leaf.clone()),
+        });
+    }
     let clash = overlap(
         &touched(project, &ours.migrations),
         &touched(project, &theirs.migrations),
@@ -206,10 +248,25 @@ pub fn plan(
             message: e.message,
         })?;
         edits.sort_by_key(|e| std::cmp::Reverse(e.0));
+        // From the end backwards: each edit must lie in the text, on
+        // character boundaries, before the one applied just before it.
+        // Otherwise the file is not what was parsed: refuse rather than
+        // write it with a dependency left unchanged.
+        let mut limit = text.len();
         for (start, end, replacement) in edits {
-            if end <= text.len() && text.is_char_boundary(start) && text.is_char_boundary(end) {
-                text.replace_range(start..end, &replacement);
+            if start > end
+                || end > limit
+                || !text.is_char_boundary(start)
+                || !text.is_char_boundary(end)
+            {
+                return Err(RebaseRefusal::BadSpan {
+                    path: m.path.clone(),
+                    start,
+                    end,
+                });
             }
+            text.replace_range(start..end, &replacement);
+            limit = start;
         }
         let path = match renames.get(&m.key) {
             Some(new) => {
@@ -246,6 +303,66 @@ pub fn plan(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::config::Settings;
+    use crate::project::{analyze, AnalyzeOptions};
+    use crate::source::MemorySource;
+
+    fn two_branches_source() -> MemorySource {
+        let migration = |dependency: &str| {
+            format!(
+                "from django.db import migrations\n\n\nclass Migration(migrations.Migration):\n    dependencies = [(\"shop\", \"{dependency}\")]\n    operations = []\n"
+            )
+        };
+        let mut source = MemorySource::new("test");
+        source
+            .insert("shop/__init__.py", "")
+            .insert("shop/migrations/__init__.py", "")
+            .insert(
+                "shop/migrations/0001_initial.py",
+                "from django.db import migrations\n\n\nclass Migration(migrations.Migration):\n    initial = True\n    dependencies = []\n    operations = []\n",
+            )
+            .insert("shop/migrations/0002_a.py", migration("0001_initial"))
+            .insert("shop/migrations/0002_b.py", migration("0001_initial"));
+        source
+    }
+
+    /// A dependency whose recorded place is not in the file as read is
+    /// an error, never an edit silently left out.
+    #[test]
+    fn a_dependency_that_is_not_where_it_was_read_is_an_error() {
+        let source = two_branches_source();
+        let mut project = analyze(&source, &Settings::default(), &AnalyzeOptions::default())
+            .expect("memory source");
+        let published = BTreeMap::new();
+        let moving = plan(&project, &source, "shop", "0002_b", &published).expect("a plan");
+        assert_eq!(moving.moved, [("0002_b".to_owned(), "0003_b".to_owned())]);
+        let moved = moving
+            .writes
+            .iter()
+            .find(|w| w.path == "shop/migrations/0003_b.py")
+            .expect("moved file");
+        assert!(
+            moved.content.contains("('shop', '0002_a')"),
+            "{}",
+            moved.content
+        );
+
+        let b = project
+            .migrations
+            .iter_mut()
+            .find(|m| m.key.name == "0002_b")
+            .expect("0002_b");
+        b.dependencies[0].span.start = 10_000;
+        b.dependencies[0].span.end = 10_020;
+        assert_eq!(
+            plan(&project, &source, "shop", "0002_b", &published),
+            Err(RebaseRefusal::BadSpan {
+                path: "shop/migrations/0002_b.py".to_owned(),
+                start: 10_000,
+                end: 10_020,
+            })
+        );
+    }
 
     #[test]
     fn renumbering_keeps_the_description() {

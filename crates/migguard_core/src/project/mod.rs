@@ -96,6 +96,10 @@ pub struct Project {
     pub graph: GraphBuild,
     /// Findings of the input and graph rules, configuration applied, sorted.
     pub diagnostics: Vec<Diagnostic>,
+    /// Findings of the input and graph rules that an inline suppression
+    /// removed from `diagnostics` (configuration applied): what makes those
+    /// suppressions used, for `unused-suppression`.
+    pub suppressed: Vec<Diagnostic>,
     /// Every file of the source, as listed when the project was read (the
     /// models reader indexes the project's modules from it).
     pub files: Vec<String>,
@@ -153,10 +157,13 @@ pub fn analyze(
         content_ids,
         graph,
         diagnostics: Vec::new(),
+        suppressed: Vec::new(),
         files,
     };
     diagnostics.extend(rules::graph::check(&project));
-    project.diagnostics = finish(&project, settings, diagnostics);
+    let (kept, suppressed) = finish_recording(&project, settings, diagnostics);
+    project.diagnostics = kept;
+    project.suppressed = suppressed;
     Ok(project)
 }
 
@@ -166,14 +173,28 @@ pub fn finish(
     settings: &Settings,
     diagnostics: Vec<Diagnostic>,
 ) -> Vec<Diagnostic> {
-    let mut out: Vec<Diagnostic> = settings
+    finish_recording(project, settings, diagnostics).0
+}
+
+/// [`finish`], also returning the findings that inline suppressions
+/// removed (configuration applied): the suppressions they match are used.
+pub fn finish_recording(
+    project: &Project,
+    settings: &Settings,
+    diagnostics: Vec<Diagnostic>,
+) -> (Vec<Diagnostic>, Vec<Diagnostic>) {
+    let (suppressed, kept): (Vec<Diagnostic>, Vec<Diagnostic>) = settings
         .apply(diagnostics)
         .into_iter()
-        .filter(|d| !is_suppressed(project, d))
-        .collect();
-    out.sort_by(|a, b| a.sort_key().cmp(&b.sort_key()));
-    out.dedup();
-    out
+        .partition(|d| is_suppressed(project, d));
+    (sorted(kept), suppressed)
+}
+
+/// Lists of findings already finished, put together: sorted, each once.
+pub fn sorted(mut diagnostics: Vec<Diagnostic>) -> Vec<Diagnostic> {
+    diagnostics.sort_by(|a, b| a.sort_key().cmp(&b.sort_key()));
+    diagnostics.dedup();
+    diagnostics
 }
 
 fn is_suppressed(project: &Project, diagnostic: &Diagnostic) -> bool {

@@ -25,7 +25,8 @@ reported:
   the current time), auto fields, `GeneratedField`, `ManyToManyField`
   (no column);
 - a model created in the same migration, or any `initial = True`
-  migration: the table has no rows yet.
+  migration, or by an earlier migration of the same push (or of the
+  same `check --since` selection): the table has no rows yet.
 
 ## Why is this bad?
 Adding a `NOT NULL` column without a default fails on any table that has

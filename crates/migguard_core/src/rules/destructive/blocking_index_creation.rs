@@ -13,7 +13,8 @@ constraint (`UniqueConstraint`, PostgreSQL's `ExclusionConstraint`).
 `CheckConstraint` is not index-backed and not reported; neither are
 `django.contrib.postgres`'s `AddIndexConcurrently` and
 `AddConstraintNotValid`, nor indexes on a model created in the same
-migration or in an `initial = True` migration (the table is empty).
+migration, in an `initial = True` migration or by an earlier migration of
+the same push (the table is empty).
 
 This only matters on **PostgreSQL**, where `CREATE INDEX` holds a lock
 that blocks every `INSERT`, `UPDATE` and `DELETE` on the table until the

@@ -8,7 +8,8 @@ pub const DOC: &str = r#"# unique-together-change (MG433)
 
 ## What it does
 Reports an `AlterUniqueTogether` on an existing table (not on a model
-created in the same migration, nor in an `initial = True` migration).
+created in the same migration, in an `initial = True` migration or by an
+earlier migration of the same push).
 
 ## Why is this bad?
 Django drops the unique indexes of the old `unique_together` and builds the

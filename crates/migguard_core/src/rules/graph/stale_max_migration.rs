@@ -31,6 +31,7 @@ Run `migguard lock` (or `migguard lock blog`) and commit the file. In CI,
 /// `max_migration.txt` does not name the app's leaf.
 pub struct StaleMaxMigration {
     pub app: String,
+    /// The file's content as read ([`lock::recorded`]).
     pub recorded: String,
     pub leaf: String,
 }
@@ -45,6 +46,13 @@ impl Violation for StaleMaxMigration {
             format!(
                 "max_migration.txt of app `{}` is empty; the leaf is `{}`",
                 self.app, self.leaf
+            )
+        } else if self.recorded.contains('\n') {
+            format!(
+                "max_migration.txt of app `{}` holds {} lines; it must hold only the leaf `{}`",
+                self.app,
+                self.recorded.lines().count(),
+                self.leaf
             )
         } else {
             format!(
@@ -69,26 +77,21 @@ impl Violation for StaleMaxMigration {
 pub fn check(project: &Project) -> Vec<Diagnostic> {
     let mut out = Vec::new();
     for app in &project.discovery.apps {
-        let Some(content) = &app.max_migration else {
+        // A missing file is `lock --check --require`'s business, a
+        // conflicted app conflicting-migrations'.
+        let lock::State::Stale { recorded, leaf } = lock::state(project, app) else {
             continue;
         };
-        // Conflicted apps are conflicting-migrations' business.
-        let Some(leaf) = lock::expected(project, app) else {
-            continue;
-        };
-        let recorded = content.trim();
-        if recorded != leaf {
-            out.push(Diagnostic::new(
-                &StaleMaxMigration {
-                    app: app.label.clone(),
-                    recorded: recorded.lines().next().unwrap_or("").to_owned(),
-                    leaf,
-                },
-                Location::file(lock::path(app))
-                    .in_app(&app.label)
-                    .at(1, 1, None),
-            ));
-        }
+        out.push(Diagnostic::new(
+            &StaleMaxMigration {
+                app: app.label.clone(),
+                recorded,
+                leaf,
+            },
+            Location::file(lock::path(app))
+                .in_app(&app.label)
+                .at(1, 1, None),
+        ));
     }
     out
 }
