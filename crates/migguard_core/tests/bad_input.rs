@@ -268,3 +268,54 @@ fn hostile_settings_and_apps_modules_do_not_crash() {
         Some("blog.Author")
     );
 }
+
+#[test]
+fn an_unreadable_migration_is_reported_once_without_knock_on_errors() {
+    // 0002 is broken; 0003 depends on it. Django stops at 0002's syntax
+    // error; migguard reports that and nothing the broken file would have
+    // explained (0003's dependency, 0001 looking like a second leaf).
+    let source = MemorySource::new("test")
+        .with("blog/__init__.py", "")
+        .with("blog/migrations/__init__.py", "")
+        .with("blog/migrations/0001_initial.py", INITIAL)
+        .with("blog/migrations/0002_broken.py", "class Migration(\n")
+        .with(
+            "blog/migrations/0003_after.py",
+            "from django.db import migrations\n\nclass Migration(migrations.Migration):\n    dependencies = [('blog', '0002_broken')]\n    operations = []\n",
+        );
+    let project =
+        analyze(&source, &Settings::default(), &AnalyzeOptions::default()).expect("analysis runs");
+    let rules: Vec<Rule> = project.diagnostics.iter().map(|d| d.rule).collect();
+    assert_eq!(rules, vec![Rule::SyntaxError], "{:#?}", project.diagnostics);
+    // A dependency on a migration that does not exist at all is still one.
+    let source = source.with(
+        "blog/migrations/0004_typo.py",
+        "from django.db import migrations\n\nclass Migration(migrations.Migration):\n    dependencies = [('blog', '0003_afterr')]\n    operations = []\n",
+    );
+    let project =
+        analyze(&source, &Settings::default(), &AnalyzeOptions::default()).expect("analysis runs");
+    assert!(project
+        .diagnostics
+        .iter()
+        .any(|d| d.rule == Rule::MissingDependency));
+}
+
+#[test]
+fn class_body_changes_to_what_is_read_are_dynamic() {
+    let content = "from django.conf import settings\nfrom django.db import migrations\n\nclass Migration(migrations.Migration):\n    dependencies = [('blog', '0001_initial')]\n    dependencies += [('shop', '0001_initial')]\n    operations = []\n    operations.append(migrations.RunSQL('SELECT 1', 'SELECT 1'))\n    if settings.DEBUG:\n        atomic = False\n    def helper(self):\n        return 1\n";
+    let project = project_with("0002_dynamic", content.as_bytes());
+    let dynamic: Vec<(Option<u32>, String)> = project
+        .diagnostics
+        .iter()
+        .filter(|d| d.rule == Rule::DynamicMigration)
+        .map(|d| (d.location.line, d.message.clone()))
+        .collect();
+    assert_eq!(
+        dynamic.iter().map(|(l, _)| *l).collect::<Vec<_>>(),
+        vec![Some(6), Some(8), Some(10)],
+        "{dynamic:#?}"
+    );
+    assert!(dynamic[0].1.contains("`dependencies`"), "{}", dynamic[0].1);
+    assert!(dynamic[1].1.contains("`operations`"), "{}", dynamic[1].1);
+    assert!(dynamic[2].1.contains("`atomic`"), "{}", dynamic[2].1);
+}

@@ -4,6 +4,7 @@
 mod discover;
 mod django_settings;
 
+use std::collections::BTreeSet;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Mutex;
 
@@ -14,7 +15,7 @@ use crate::config::Settings;
 use crate::diagnostic::{Diagnostic, Location};
 use crate::error::SourceError;
 use crate::graph::{self, AppliedSet, BuildInput, GraphBuild};
-use crate::model::Migration;
+use crate::model::{Migration, MigrationKey};
 use crate::parse::{parse_migration, ParsedMigration};
 use crate::rules;
 use crate::rules::input::invalid_migration::InvalidMigration;
@@ -144,12 +145,20 @@ pub fn analyze(
     }
     let project_apps = discovery.app_labels();
     let swappable = |setting: &str| django.swappable(setting);
-    let graph = graph::build(&BuildInput {
+    let mut graph = graph::build(&BuildInput {
         migrations: &migrations,
         project_apps: &project_apps,
         swappable: &swappable,
         applied: options.applied,
     });
+    let read: BTreeSet<&MigrationKey> = migrations.iter().map(|m| &m.key).collect();
+    let unreadable: BTreeSet<&MigrationKey> = discovery
+        .files
+        .iter()
+        .map(|f| &f.key)
+        .filter(|k| !read.contains(k))
+        .collect();
+    discount_unreadable(&mut graph, &unreadable);
     let mut project = Project {
         discovery,
         settings: django,
@@ -165,6 +174,26 @@ pub fn analyze(
     project.diagnostics = kept;
     project.suppressed = suppressed;
     Ok(project)
+}
+
+/// A migration file that could not be read is reported once, by its own
+/// diagnostic. Its dependencies are unknown, so what the graph says around
+/// it is not to be trusted: a dependency on it is not missing, and its app's
+/// leaves are unknown (the unread file may well be the child of each), so
+/// no conflict is claimed there.
+fn discount_unreadable(graph: &mut GraphBuild, unreadable: &BTreeSet<&MigrationKey>) {
+    if unreadable.is_empty() {
+        return;
+    }
+    let apps: BTreeSet<&str> = unreadable.iter().map(|k| k.app.as_str()).collect();
+    graph.missing.retain(|m| {
+        !unreadable.contains(&m.target)
+            && !(apps.contains(m.target.app.as_str())
+                && matches!(m.target.name.as_str(), "__first__" | "__latest__"))
+    });
+    graph
+        .conflicts
+        .retain(|app, _| !apps.contains(app.as_str()));
 }
 
 /// Apply configuration and inline suppressions, then sort.
