@@ -2,7 +2,7 @@
 
 use std::collections::HashMap;
 
-use rustpython_parser::ast::{self, Expr, Stmt};
+use rustpython_parser::ast::{self, Expr, Ranged, Stmt};
 
 use super::value::ValueReader;
 use crate::diagnostic::{Diagnostic, Location};
@@ -73,7 +73,10 @@ impl<'a> MigrationReader<'a> {
                     value: Some(value),
                     ..
                 }) => (&**target, &**value),
-                _ => continue,
+                other => {
+                    self.changed_elsewhere(other);
+                    continue;
+                }
             };
             let Expr::Name(name) = target else { continue };
             match name.id.as_str() {
@@ -95,6 +98,99 @@ impl<'a> MigrationReader<'a> {
             }
         }
         migration
+    }
+
+    /// A statement of the class body other than a plain assignment that
+    /// changes what migguard reads (`dependencies += [...]`,
+    /// `operations.append(...)`, an assignment under `if`): the values read
+    /// are then not the ones Django sees, which is said, not guessed.
+    fn changed_elsewhere(&mut self, stmt: &Stmt) {
+        const READ: [&str; 6] = [
+            "dependencies",
+            "replaces",
+            "run_before",
+            "initial",
+            "atomic",
+            "operations",
+        ];
+        let named = |e: &Expr| match e {
+            Expr::Name(n) => READ.iter().find(|r| **r == n.id.as_str()).copied(),
+            _ => None,
+        };
+        let found = match stmt {
+            Stmt::AugAssign(aug) => named(&aug.target),
+            Stmt::Expr(e) => match &*e.value {
+                Expr::Call(call) => match &*call.func {
+                    Expr::Attribute(attr) => named(&attr.value),
+                    _ => None,
+                },
+                _ => None,
+            },
+            Stmt::Assign(assign) => assign.targets.iter().find_map(|t| match t {
+                Expr::Tuple(t) => t.elts.iter().find_map(named),
+                other => named(other),
+            }),
+            Stmt::If(ast::StmtIf { body, orelse, .. })
+            | Stmt::For(ast::StmtFor { body, orelse, .. })
+            | Stmt::While(ast::StmtWhile { body, orelse, .. }) => {
+                return body
+                    .iter()
+                    .chain(orelse)
+                    .for_each(|s| self.changed_nested(s, &READ));
+            }
+            Stmt::Try(t) => {
+                return t
+                    .body
+                    .iter()
+                    .chain(&t.orelse)
+                    .chain(&t.finalbody)
+                    .for_each(|s| self.changed_nested(s, &READ));
+            }
+            Stmt::With(w) => return w.body.iter().for_each(|s| self.changed_nested(s, &READ)),
+            _ => None,
+        };
+        if let Some(name) = found {
+            self.dynamic_statement(name, stmt);
+        }
+    }
+
+    /// Inside a block, even a plain assignment is conditional.
+    fn changed_nested(&mut self, stmt: &Stmt, read: &[&str]) {
+        let target = match stmt {
+            Stmt::Assign(a) if a.targets.len() == 1 => Some(&a.targets[0]),
+            Stmt::AnnAssign(a) => Some(&*a.target),
+            _ => None,
+        };
+        match target {
+            Some(Expr::Name(n)) if read.contains(&n.id.as_str()) => {
+                let name = read
+                    .iter()
+                    .find(|r| **r == n.id.as_str())
+                    .copied()
+                    .unwrap_or("");
+                self.dynamic_statement(name, stmt);
+            }
+            Some(_) => {}
+            None => self.changed_elsewhere(stmt),
+        }
+    }
+
+    fn dynamic_statement(&mut self, name: &str, stmt: &Stmt) {
+        let range = stmt.range();
+        let span = Span::new(range.start().into(), range.end().into());
+        let found = first_line(
+            self.text
+                .get(usize::from(range.start())..usize::from(range.end()))
+                .unwrap_or(""),
+        );
+        let location = self.location(span);
+        self.diagnostics.push(Diagnostic::new(
+            &DynamicMigration {
+                what: format!("`{name}`"),
+                found,
+            },
+            location,
+        ));
     }
 
     fn read_flag(&mut self, what: &str, expr: &Expr) -> Option<bool> {
