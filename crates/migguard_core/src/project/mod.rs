@@ -187,9 +187,10 @@ fn discount_unreadable(graph: &mut GraphBuild, unreadable: &BTreeSet<&MigrationK
     }
     let apps: BTreeSet<&str> = unreadable.iter().map(|k| k.app.as_str()).collect();
     graph.missing.retain(|m| {
-        !unreadable.contains(&m.target)
-            && !(apps.contains(m.target.app.as_str())
-                && matches!(m.target.name.as_str(), "__first__" | "__latest__"))
+        let alias = matches!(m.target.name.as_str(), "__first__" | "__latest__");
+        let explained =
+            unreadable.contains(&m.target) || (alias && apps.contains(m.target.app.as_str()));
+        !explained
     });
     graph
         .conflicts
