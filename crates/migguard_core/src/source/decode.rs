@@ -11,66 +11,165 @@ pub struct DecodeError {
     pub message: String,
 }
 
+/// The encodings migguard reads, by CPython's names.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Encoding {
+    Utf8,
+    Latin1,
+    Ascii,
+}
+
 /// Decode a Python source file. Returns the text without a BOM.
 pub fn decode_python(bytes: &[u8]) -> Result<String, DecodeError> {
-    let bytes = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(bytes);
-    match declared_encoding(bytes).as_deref() {
-        None | Some("utf-8" | "utf8" | "utf_8" | "ascii" | "us-ascii") => decode_utf8(bytes),
-        Some("latin-1" | "latin1" | "iso-8859-1" | "iso8859-1" | "iso-latin-1" | "l1") => {
-            Ok(bytes.iter().map(|&b| b as char).collect())
-        }
-        Some(other) => Err(DecodeError {
-            offset: 0,
-            line: 1,
-            message: format!(
-                "the file declares the encoding `{other}`, which migguard does not read; \
-                 Django writes migrations as UTF-8"
-            ),
-        }),
+    let (bom, bytes) = match bytes.strip_prefix(b"\xEF\xBB\xBF") {
+        Some(rest) => (true, rest),
+        None => (false, bytes),
+    };
+    let encoding = match declared_encoding(bytes) {
+        None => Encoding::Utf8,
+        Some((declared, line)) => match known(&declared) {
+            Some(Encoding::Utf8) => Encoding::Utf8,
+            // CPython: a BOM says UTF-8, and a declaration must agree.
+            Some(_) if bom => {
+                return Err(at_line(
+                    bytes,
+                    line,
+                    format!(
+                        "the file starts with a UTF-8 BOM but declares the encoding `{declared}`"
+                    ),
+                ))
+            }
+            Some(other) => other,
+            None => {
+                return Err(at_line(
+                    bytes,
+                    line,
+                    format!(
+                    "the file declares the encoding `{declared}`, which migguard does not read; \
+                         Django writes migrations as UTF-8"
+                ),
+                ))
+            }
+        },
+    };
+    if let Some(offset) = bytes.iter().position(|&b| b == 0) {
+        return Err(DecodeError {
+            offset,
+            line: line_of(bytes, offset),
+            message: "source code cannot contain null bytes".to_owned(),
+        });
+    }
+    match encoding {
+        Encoding::Utf8 => decode_utf8(bytes),
+        Encoding::Latin1 => Ok(bytes.iter().map(|&b| b as char).collect()),
+        Encoding::Ascii => match bytes.iter().position(|b| !b.is_ascii()) {
+            Some(offset) => Err(DecodeError {
+                offset,
+                line: line_of(bytes, offset),
+                message: format!(
+                    "byte 0x{:02x} at offset {offset} is not ASCII, the encoding the file declares",
+                    bytes[offset]
+                ),
+            }),
+            None => decode_utf8(bytes),
+        },
     }
 }
 
 fn decode_utf8(bytes: &[u8]) -> Result<String, DecodeError> {
-    match std::str::from_utf8(bytes) {
-        Ok(text) => Ok(text.to_owned()),
-        Err(err) => {
+    std::str::from_utf8(bytes)
+        .map(str::to_owned)
+        .map_err(|err| {
             let offset = err.valid_up_to();
-            let line = bytes[..offset].iter().filter(|&&b| b == b'\n').count() as u32 + 1;
-            Err(DecodeError {
+            DecodeError {
                 offset,
-                line,
+                line: line_of(bytes, offset),
                 message: format!(
                     "byte 0x{:02x} at offset {offset} is not valid UTF-8",
                     bytes[offset]
                 ),
-            })
-        }
+            }
+        })
+}
+
+fn line_of(bytes: &[u8], offset: usize) -> u32 {
+    bytes[..offset].iter().filter(|&&b| b == b'\n').count() as u32 + 1
+}
+
+fn at_line(bytes: &[u8], line: u32, message: String) -> DecodeError {
+    let offset = if line <= 1 {
+        0
+    } else {
+        bytes.iter().position(|&b| b == b'\n').map_or(0, |p| p + 1)
+    };
+    DecodeError {
+        offset,
+        line,
+        message,
     }
 }
 
-/// The PEP 263 declaration on one of the first two lines, lower-cased.
-fn declared_encoding(bytes: &[u8]) -> Option<String> {
-    for line in bytes.split(|&b| b == b'\n').take(2) {
-        let line = String::from_utf8_lossy(line);
-        let trimmed = line.trim_start();
-        if !trimmed.starts_with('#') {
-            // Only a comment line may carry it; the first line may be a
-            // shebang, which is a comment too.
-            continue;
+/// CPython's name for a declared encoding, for the ones migguard reads:
+/// `get_normal_name` of its tokenizer (`utf-8-unix` is UTF-8, `latin-1-dos`
+/// is Latin-1, `_` is `-`), then the codec aliases of those two and ASCII.
+fn known(declared: &str) -> Option<Encoding> {
+    let name = declared.to_ascii_lowercase().replace('_', "-");
+    let base = |prefix: &str| name == prefix || name.starts_with(&format!("{prefix}-"));
+    if base("utf-8") {
+        return Some(Encoding::Utf8);
+    }
+    if base("latin-1") || base("iso-8859-1") || base("iso-latin-1") {
+        return Some(Encoding::Latin1);
+    }
+    match name.as_str() {
+        "utf8" | "u8" | "utf" | "cp65001" => Some(Encoding::Utf8),
+        "latin1" | "latin" | "l1" | "iso8859-1" | "iso-ir-100" | "cp819" | "8859" | "iso8859" => {
+            Some(Encoding::Latin1)
         }
-        if let Some(pos) = trimmed.find("coding") {
-            let rest = &trimmed[pos + "coding".len()..];
-            if let Some(rest) = rest.strip_prefix([':', '=']) {
-                let name: String = rest
-                    .trim_start()
-                    .chars()
-                    .take_while(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.'))
-                    .collect();
-                if !name.is_empty() {
-                    return Some(name.to_ascii_lowercase());
-                }
+        "ascii" | "us-ascii" | "us" | "646" | "ansi-x3.4-1968" | "cp367" | "csascii" | "ibm367"
+        | "iso646-us" | "iso-ir-6" => Some(Encoding::Ascii),
+        _ => None,
+    }
+}
+
+/// The PEP 263 declaration, as CPython's tokenizer finds it: a comment line
+/// matching `^[ \t\f]*#.*?coding[:=][ \t]*([-\w.]+)` on the first line, or
+/// on the second when the first is blank or only a comment. With its line.
+fn declared_encoding(bytes: &[u8]) -> Option<(String, u32)> {
+    let mut lines = bytes.split(|&b| b == b'\n');
+    let first = lines.next()?;
+    if let Some(found) = declaration(first) {
+        return Some((found, 1));
+    }
+    let first = String::from_utf8_lossy(first);
+    let first = first
+        .trim_start_matches([' ', '\t', '\x0c'])
+        .trim_end_matches('\r');
+    if !(first.is_empty() || first.starts_with('#')) {
+        return None;
+    }
+    declaration(lines.next()?).map(|found| (found, 2))
+}
+
+fn declaration(line: &[u8]) -> Option<String> {
+    let line = String::from_utf8_lossy(line);
+    let comment = line
+        .trim_start_matches([' ', '\t', '\x0c'])
+        .strip_prefix('#')?;
+    let mut rest = comment;
+    while let Some(pos) = rest.find("coding") {
+        let after = &rest[pos + "coding".len()..];
+        if let Some(value) = after.strip_prefix([':', '=']) {
+            let name: String = value
+                .trim_start_matches([' ', '\t'])
+                .chars()
+                .take_while(|c| c.is_alphanumeric() || matches!(c, '-' | '_' | '.'))
+                .collect();
+            if !name.is_empty() {
+                return Some(name);
             }
         }
+        rest = after;
     }
     None
 }
@@ -89,5 +188,40 @@ mod tests {
         let err = decode_python(b"x = 1\ny = '\xff'\n").unwrap_err();
         assert_eq!((err.offset, err.line), (11, 2));
         assert!(decode_python(b"# coding: cp1252\n").is_err());
+    }
+
+    /// Each case as CPython 3.11 answers it (`compile(bytes, "f", "exec")`).
+    #[test]
+    fn follows_cpythons_tokenizer() {
+        // `utf-8-unix` and `latin-1-dos` are normalised as CPython does.
+        assert!(decode_python(b"# coding: utf-8-unix\nx = '\xc3\xa9'\n").is_ok());
+        assert_eq!(
+            decode_python(b"# vim: set fileencoding=latin_1 :\nx = '\xe9'\n").unwrap(),
+            "# vim: set fileencoding=latin_1 :\nx = 'é'\n"
+        );
+        // The second line counts only after a blank or comment-only line.
+        assert_eq!(
+            decode_python(b"#!/usr/bin/env python\n# coding: latin-1\nx = '\xe9'\n").unwrap(),
+            "#!/usr/bin/env python\n# coding: latin-1\nx = 'é'\n"
+        );
+        let err = decode_python(b"import os\n# coding: latin-1\nx = '\xe9'\n").unwrap_err();
+        assert_eq!(err.line, 3, "read as UTF-8: {err:?}");
+        // The first `coding` not followed by `:`/`=` does not end the search.
+        assert!(decode_python(b"# coding is fun, coding: latin-1\nx = '\xe9'\n").is_ok());
+        // ASCII is strict.
+        let err = decode_python(b"# coding: ascii\nx = '\xc3\xa9'\n").unwrap_err();
+        assert_eq!((err.offset, err.line), (21, 2));
+        // A BOM and a declaration that disagree; a NUL byte.
+        assert_eq!(
+            decode_python(b"\xEF\xBB\xBF# coding: latin-1\nx = 1\n")
+                .unwrap_err()
+                .line,
+            1
+        );
+        let err = decode_python(b"x = 1\ny = 2\0\n").unwrap_err();
+        assert_eq!((err.offset, err.line), (11, 2));
+        assert!(err.message.contains("null bytes"));
+        // An unknown encoding is reported on its line.
+        assert_eq!(decode_python(b"\n# coding: cp1252\n").unwrap_err().line, 2);
     }
 }
