@@ -542,3 +542,40 @@ fn a_clean_git_merge_of_two_leaves_is_blocked_by_pre_merge_commit() {
     assert!(!stderr(&out).contains("MG103"), "{}", describe(&out));
     assert_ne!(repo.git_stdout(&["rev-parse", "HEAD"]), sku_head);
 }
+
+/// The parse cache is saved once a run is done: pruning a pack full of
+/// stale entries keeps the models modules the run read after the
+/// migrations, so the next run finds everything and writes nothing.
+#[test]
+fn a_pruned_parse_cache_keeps_the_models_modules() {
+    let repo = GitRepo::new();
+    copy_project(&repo, "basic", &[]);
+    repo.git(&["add", "-A"]);
+    repo.git(&["commit", "-q", "--no-verify", "-m", "project"]);
+    repo.migguard(&["check".as_ref()], Some(0));
+    let pack = repo.root.join(".git/migguard/cache/parse-v1.pack");
+    let complete = std::fs::read_to_string(&pack).unwrap();
+    let mut stale = complete.clone();
+    for i in 0..3000 {
+        stale.push_str(&format!("stale{i:05}\t{{}}\n"));
+    }
+    std::fs::write(&pack, stale).unwrap();
+
+    repo.migguard(&["check".as_ref()], Some(0));
+    let first = std::fs::read_to_string(&pack).unwrap();
+    assert!(!first.contains("stale00000"), "stale entries were pruned");
+    let keys = |pack: &str| -> Vec<String> {
+        pack.lines()
+            .skip(1)
+            .map(|l| l.split('\t').next().unwrap_or("").to_owned())
+            .collect()
+    };
+    assert_eq!(keys(&first), keys(&complete), "what the run used was kept");
+    repo.migguard(&["check".as_ref()], Some(0));
+    let second = std::fs::read_to_string(&pack).unwrap();
+    assert_eq!(
+        keys(&first),
+        keys(&second),
+        "the second run had to parse again what the first pruned"
+    );
+}

@@ -118,13 +118,18 @@ impl Workspace {
             cache: self.cache.as_ref().map(|c| c as &dyn project::ParseCache),
             applied: None,
         };
-        let project = project::analyze(self.source.as_ref(), &self.settings, &options)
-            .with_context(|| format!("cannot read the project in {}", self.source.describe()))?;
-        if let Some(cache) = &self.cache {
-            // Only a speed-up: failing to save it changes no answer.
-            let _ = cache.flush();
-        }
-        Ok(project)
+        // The cache is saved once, when the workspace is done with (see
+        // `Drop`): saving here would count the models modules, read later,
+        // as unused and could prune them.
+        project::analyze(self.source.as_ref(), &self.settings, &options)
+            .with_context(|| format!("cannot read the project in {}", self.source.describe()))
+    }
+}
+
+impl Drop for Workspace {
+    /// Save what this run added to the parse cache, whatever it analysed.
+    fn drop(&mut self) {
+        self.flush_cache();
     }
 }
 

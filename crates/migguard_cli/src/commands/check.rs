@@ -41,7 +41,6 @@ pub fn run(args: &CheckArgs, printer: &mut Printer<'_>) -> Result<ExitStatus> {
             source,
             workspace.cache(),
         ));
-        workspace.flush_cache();
     }
     let selection = match &args.since {
         Some(rev) => {

@@ -218,12 +218,12 @@ struct Failure {
 }
 
 pub fn run(args: &SyncArgs, printer: &mut Printer<'_>) -> Result<ExitStatus> {
-    let workspace = Workspace::open(&SourceArgs {
+    let mut workspace = Workspace::open(&SourceArgs {
         at: None,
         staged: false,
         path: args.path.clone(),
     })?;
-    let Some((repo, prefix)) = workspace.git else {
+    let Some((repo, prefix)) = workspace.git.take() else {
         anyhow::bail!(
             "{} is not inside a git repository: sync takes the files of migrations to unapply from git",
             args.path.display()
