@@ -319,3 +319,46 @@ fn class_body_changes_to_what_is_read_are_dynamic() {
     assert!(dynamic[1].1.contains("`operations`"), "{}", dynamic[1].1);
     assert!(dynamic[2].1.contains("`atomic`"), "{}", dynamic[2].1);
 }
+
+/// Django 5.2's loader fails on this layout with some hash seeds and not
+/// with others (`PYTHONHASHSEED=4` gives NodeNotFoundError, `1` does not).
+#[test]
+fn a_squash_of_a_squash_in_transition_is_reported() {
+    let migration = |deps: &str, replaces: &str| {
+        format!("from django.db import migrations\n\nclass Migration(migrations.Migration):\n    dependencies = [{deps}]\n    replaces = [{replaces}]\n    operations = []\n")
+    };
+    let source = MemorySource::new("test")
+        .with("blog/__init__.py", "")
+        .with("blog/migrations/__init__.py", "")
+        .with("blog/migrations/0001_initial.py", migration("", ""))
+        .with(
+            "blog/migrations/0002_b.py",
+            migration("('blog', '0001_initial')", ""),
+        )
+        .with(
+            "blog/migrations/0003_c.py",
+            migration("('blog', '0002_b')", ""),
+        )
+        .with(
+            "blog/migrations/0001_squashed_0002_b.py",
+            migration("", "('blog', '0001_initial'), ('blog', '0002_b')"),
+        )
+        .with(
+            "blog/migrations/0001_squashed_0003_c.py",
+            migration("", "('blog', '0001_squashed_0002_b'), ('blog', '0003_c')"),
+        );
+    let project =
+        analyze(&source, &Settings::default(), &AnalyzeOptions::default()).expect("analysis runs");
+    let found: Vec<&Diagnostic> = project
+        .diagnostics
+        .iter()
+        .filter(|d| d.rule == Rule::NestedSquash)
+        .collect();
+    assert_eq!(found.len(), 1, "{:#?}", project.diagnostics);
+    assert_eq!(
+        found[0].location.path.as_deref(),
+        Some("blog/migrations/0001_squashed_0003_c.py")
+    );
+    assert_eq!(found[0].location.line, Some(5));
+    assert!(found[0].message.contains("blog.0001_squashed_0002_b"));
+}

@@ -67,6 +67,7 @@ rule_table! {
     DependencyCycle => ("MG102", "dependency-cycle", Error, graph::dependency_cycle::DOC),
     ConflictingMigrations => ("MG103", "conflicting-migrations", Error, graph::conflicting_migrations::DOC),
     StaleMaxMigration => ("MG104", "stale-max-migration", Error, graph::stale_max_migration::DOC),
+    NestedSquash => ("MG105", "nested-squash", Warning, graph::nested_squash::DOC),
     MissingMigration => ("MG201", "missing-migration", Error, models::missing_migration::DOC),
     UnresolvedModel => ("MG202", "unresolved-model", Info, models::unresolved_model::DOC),
     SchemaMismatch => ("MG301", "schema-mismatch", Warning, branch::schema_mismatch::DOC),

@@ -3,6 +3,7 @@
 pub mod conflicting_migrations;
 pub mod dependency_cycle;
 pub mod missing_dependency;
+pub mod nested_squash;
 pub mod stale_max_migration;
 
 use crate::diagnostic::{Diagnostic, Location};
@@ -16,6 +17,7 @@ pub fn check(project: &Project) -> Vec<Diagnostic> {
     out.extend(dependency_cycle::check(project));
     out.extend(conflicting_migrations::check(project));
     out.extend(stale_max_migration::check(project));
+    out.extend(nested_squash::check(project));
     out
 }
 
