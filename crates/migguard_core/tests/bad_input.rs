@@ -362,3 +362,30 @@ fn a_squash_of_a_squash_in_transition_is_reported() {
     assert_eq!(found[0].location.line, Some(5));
     assert!(found[0].message.contains("blog.0001_squashed_0002_b"));
 }
+
+#[test]
+fn a_dotted_module_name_is_an_invalid_migration() {
+    let project = project_with("0002.backup", depends_on_initial("").as_bytes());
+    let found = finding(&project, "0002.backup", Rule::InvalidMigration);
+    assert!(
+        found.message.contains("contains a dot"),
+        "{}",
+        found.message
+    );
+    assert!(project
+        .migrations
+        .iter()
+        .all(|m| m.key.name != "0002.backup"));
+}
+
+#[test]
+fn latest_of_the_own_app_is_explained() {
+    let content = "from django.db import migrations\n\nclass Migration(migrations.Migration):\n    dependencies = [('blog', '__latest__')]\n    operations = []\n";
+    let project = project_with("0002_self", content.as_bytes());
+    let found = finding(&project, "0002_self", Rule::MissingDependency);
+    assert!(
+        found.message.contains("`__latest__` of its own app `blog`"),
+        "{}",
+        found.message
+    );
+}

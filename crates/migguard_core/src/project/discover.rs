@@ -9,6 +9,7 @@ use crate::model::MigrationKey;
 use crate::model::Value;
 use crate::parse::module_facts;
 use crate::rules::input::duplicate_app_label::DuplicateAppLabel;
+use crate::rules::input::invalid_migration::InvalidMigration;
 use crate::source::ProjectSource;
 
 use super::DjangoSettings;
@@ -171,6 +172,22 @@ pub fn discover(
                 continue;
             };
             if name.is_empty() || name.starts_with('_') || name.starts_with('~') {
+                continue;
+            }
+            if name.contains('.') {
+                // pkgutil lists `0003.x.py` as module `0003.x`, which Django
+                // then fails to import: its loader stops there.
+                out.diagnostics.push(Diagnostic::new(
+                    &InvalidMigration {
+                        reason: format!(
+                            "the module name `{name}` contains a dot, so Django cannot import it \
+                             (ModuleNotFoundError); rename the file"
+                        ),
+                    },
+                    Location::file(path.clone())
+                        .in_migration(&app.label, name)
+                        .at(1, 1, None),
+                ));
                 continue;
             }
             out.files.push(MigrationFile {

@@ -48,7 +48,13 @@ impl Violation for MissingDependency {
         } else {
             "dependency"
         };
-        if self.target.name == "__first__" || self.target.name == "__latest__" {
+        if self.target.app == self.from.app && self.target.name == "__latest__" {
+            format!(
+                "{} depends on `__latest__` of its own app `{}`; Django resolves `__latest__` \
+                 only for other apps, so within an app it names a node that does not exist",
+                self.from, self.target.app
+            )
+        } else if self.target.name == "__first__" || self.target.name == "__latest__" {
             format!(
                 "{} depends on app `{}`, which has no migrations",
                 self.from, self.target.app
@@ -62,6 +68,12 @@ impl Violation for MissingDependency {
     }
 
     fn help(&self) -> Option<String> {
+        if self.target.app == self.from.app && self.target.name == "__latest__" {
+            return Some(
+                "depend on the previous migration of the app by its name, as makemigrations writes it"
+                    .to_owned(),
+            );
+        }
         Some(format!(
             "point it at an existing migration of `{}` (see `migguard graph`), or restore the missing file",
             self.target.app
