@@ -106,22 +106,19 @@ pub fn to_json(project: &Project, shown: &dyn Fn(&str) -> bool) -> Value {
                 .map(move |p| json!([k.app, k.name, p.app, p.name]))
         })
         .collect();
-    let mut plan: Vec<Value> = Vec::new();
-    let mut seen = BTreeSet::new();
-    for (app, leaves) in &project.graph.leaves {
-        if !shown(app) {
-            continue;
-        }
-        for leaf in leaves {
-            for key in graph.forwards_plan(&MigrationKey::new(app, leaf)) {
-                if matches!(graph.kind(&key), Some(NodeKind::Migration(_)))
-                    && seen.insert(key.clone())
-                {
-                    plan.push(json!([key.app, key.name]));
-                }
-            }
-        }
-    }
+    let leaves: Vec<MigrationKey> = project
+        .graph
+        .leaves
+        .iter()
+        .filter(|(app, _)| shown(app))
+        .flat_map(|(app, leaves)| leaves.iter().map(move |leaf| MigrationKey::new(app, leaf)))
+        .collect();
+    let plan: Vec<Value> = graph
+        .forwards_plan_all(&leaves)
+        .into_iter()
+        .filter(|key| matches!(graph.kind(key), Some(NodeKind::Migration(_))))
+        .map(|key| json!([key.app, key.name]))
+        .collect();
     let apps: Vec<Value> = project
         .discovery
         .apps
