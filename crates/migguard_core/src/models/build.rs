@@ -273,8 +273,8 @@ struct ClassFacts {
     /// The parent links of multi-table inheritance: `(parent key, field name)`.
     parents: Vec<(ModelKey, String)>,
     managers: Vec<ManagerDecl>,
-    /// Attributes that may be fields or managers: `(name, where, why)`.
-    unknown: Vec<(String, SourceLine, String)>,
+    /// Attributes that may be fields or managers.
+    unknown: Vec<UnknownAttr>,
     /// Why the whole model cannot be known, if it cannot.
     issues: Vec<(SourceLine, String)>,
 }
@@ -1001,7 +1001,12 @@ impl<'e, 'a> Builder<'e, 'a> {
                     value: Ok(value),
                 }),
                 Attr::Unknown(why) => {
-                    unknown.push((binding.name.clone(), here, why.clone()));
+                    unknown.push(UnknownAttr {
+                        name: binding.name.clone(),
+                        at: here,
+                        why: why.clone(),
+                        primary_key: self.primary_key_claim(raw),
+                    });
                     managers.push(ManagerDecl {
                         name: binding.name.clone(),
                         value: Err(why),
@@ -1138,9 +1143,9 @@ impl<'e, 'a> Builder<'e, 'a> {
                         copied.push(decl.clone());
                     }
                 }
-                for (name, here, why) in &p.unknown {
-                    if !names.contains(name) {
-                        unknown.push((name.clone(), here.clone(), why.clone()));
+                for attr in &p.unknown {
+                    if !names.contains(&attr.name) {
+                        unknown.push(attr.clone());
                     }
                 }
                 for (key, name) in &p.parents {
@@ -1276,7 +1281,7 @@ impl<'e, 'a> Builder<'e, 'a> {
                     out.skip.models.insert(key.clone());
                 }
             }
-            for (name, at, why) in &facts.unknown {
+            for UnknownAttr { name, at, why, .. } in &facts.unknown {
                 note(
                     out,
                     Some(name.clone()),
@@ -1293,7 +1298,16 @@ impl<'e, 'a> Builder<'e, 'a> {
             let (pk_name, pk_kind) = self.pk_of(facts);
             let mut decls: Vec<FieldDecl> = Vec::new();
             if !facts.is_proxy {
-                if pk_kind == PkKind::Auto {
+                if pk_kind == PkKind::Unsure {
+                    note(
+                        out,
+                        Some("id".to_owned()),
+                        "whether Django adds an automatic primary key `id` is not known: a field that is not known statically may be the primary key".to_owned(),
+                        facts.at.clone(),
+                    );
+                    out.skip.fields.insert((key.clone(), "id".to_owned()));
+                }
+                if matches!(pk_kind, PkKind::Auto | PkKind::Unsure) {
                     let app = self.apps.entry(&key.0);
                     match app.and_then(|a| a.auto_field.clone()) {
                         Some(path) => match self.auto_field_class(&path) {
@@ -1438,14 +1452,19 @@ impl<'e, 'a> Builder<'e, 'a> {
     /// The primary key's name and how Django made it.
     fn pk_of(&self, facts: &ClassFacts) -> (String, PkKind) {
         for decl in &facts.fields {
-            if let Ok((class, call)) = &decl.field {
-                let explicit = argument(class, call, "primary_key")
-                    .and_then(truthy)
-                    .unwrap_or(false);
-                if explicit {
-                    return (decl.name.clone(), PkKind::Declared);
-                }
+            let explicit = match &decl.field {
+                Ok((class, call)) => argument(class, call, "primary_key"),
+                // A field class migguard cannot deconstruct still takes
+                // `primary_key` like every Django field.
+                Err(_) => decl.raw.kwarg("primary_key"),
+            };
+            if explicit.and_then(truthy).unwrap_or(false) {
+                return (decl.name.clone(), PkKind::Declared);
             }
+        }
+        // A field of a class migguard cannot read (a third-party field).
+        if let Some(attr) = facts.unknown.iter().find(|a| a.primary_key == Some(true)) {
+            return (attr.name.clone(), PkKind::Declared);
         }
         if let Some((_, name)) = facts.parents.first() {
             return (name.clone(), PkKind::ParentLink);
@@ -1453,7 +1472,25 @@ impl<'e, 'a> Builder<'e, 'a> {
         if facts.is_proxy {
             return ("id".to_owned(), PkKind::Declared);
         }
+        if facts.unknown.iter().any(|a| a.primary_key.is_none()) {
+            return ("id".to_owned(), PkKind::Unsure);
+        }
         ("id".to_owned(), PkKind::Auto)
+    }
+
+    /// Whether an attribute migguard cannot classify declares itself the
+    /// primary key: `Some(false)` when it certainly does not (no
+    /// `primary_key` argument), `None` when that cannot be told
+    /// (`primary_key=<unknown>`, `Field(**options)`).
+    fn primary_key_claim(&self, raw: &Value) -> Option<bool> {
+        match self.env.eval(raw) {
+            Value::Call(call) => match call.kwarg("primary_key") {
+                Some(value) => truthy(&self.env.eval(value)),
+                None => Some(false),
+            },
+            Value::Expr(text) if text.contains("primary_key") || text.contains("**") => None,
+            _ => Some(false),
+        }
     }
 
     fn auto_field_class(&self, path: &str) -> Option<FieldClass> {
@@ -1634,6 +1671,19 @@ enum PkKind {
     Declared,
     ParentLink,
     Auto,
+    /// Probably automatic, but an unreadable attribute may be the key.
+    Unsure,
+}
+
+/// A class attribute that may be a field or a manager, of a kind
+/// migguard cannot read.
+#[derive(Debug, Clone)]
+struct UnknownAttr {
+    name: String,
+    at: SourceLine,
+    why: String,
+    /// Whether it is declared with `primary_key=True`; `None`: unsure.
+    primary_key: Option<bool>,
 }
 
 fn is_fk_like(field: &Call) -> bool {
