@@ -931,6 +931,15 @@ impl<'e, 'a> Builder<'e, 'a> {
                 format!("`{}` has {} in its body", class.name, note.what),
             ));
         }
+        if let Some(note) = &class.conditional {
+            issues.push((
+                self.at(&id.module, note.line, note.column),
+                format!(
+                    "`{}` is defined under {}, which is not known statically: the class may not exist",
+                    class.name, note.what
+                ),
+            ));
+        }
         if class.keywords.iter().any(|(k, _)| k == "metaclass") {
             issues.push((at.clone(), format!("`{}` sets a metaclass", class.name)));
         }
