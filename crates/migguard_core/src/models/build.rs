@@ -754,6 +754,18 @@ impl<'e, 'a> Builder<'e, 'a> {
         ) {
             return Attr::Private;
         }
+        if matches!(
+            canonical.as_str(),
+            COMPOSITE_PRIMARY_KEY | "django.db.models.ForeignObject"
+        ) {
+            // Fields whose deconstruction migguard does not reproduce: they
+            // exist (no AddField/RemoveField of them is wrong), their
+            // definition is not compared.
+            return Attr::FieldError(
+                format!("the field class `{canonical}` is not one migguard knows"),
+                call,
+            );
+        }
         if let Some(use_in_migrations) = builtin::django_manager(&path) {
             return Attr::Manager(ManagerValue {
                 use_in_migrations: Some(use_in_migrations),
@@ -1463,6 +1475,10 @@ impl<'e, 'a> Builder<'e, 'a> {
         for decl in &facts.fields {
             let explicit = match &decl.field {
                 Ok((class, call)) => argument(class, call, "primary_key"),
+                // `CompositePrimaryKey` is the primary key unless told not.
+                Err(_) if canonical_path(&decl.raw.func.path) == COMPOSITE_PRIMARY_KEY => {
+                    Some(decl.raw.kwarg("primary_key").unwrap_or(&Value::Bool(true)))
+                }
                 // A field class migguard cannot deconstruct still takes
                 // `primary_key` like every Django field.
                 Err(_) => decl.raw.kwarg("primary_key"),
@@ -1674,6 +1690,8 @@ impl<'e, 'a> Builder<'e, 'a> {
         Ok(out)
     }
 }
+
+const COMPOSITE_PRIMARY_KEY: &str = "django.db.models.CompositePrimaryKey";
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum PkKind {
