@@ -368,7 +368,7 @@ impl Builder<'_, '_> {
                 });
                 continue;
             }
-            for module_name in app_modules(env, &models_module, &app.module) {
+            for module_name in app_modules(env, apps, &models_module, &app.module) {
                 let Some(module) = env.index.module(&module_name) else {
                     continue;
                 };
@@ -441,7 +441,15 @@ impl Builder<'_, '_> {
                     if facts.is_abstract {
                         continue;
                     }
-                    let label = facts.app_label.clone().unwrap_or_else(|| app.label.clone());
+                    // A model of a module of no app needs `Meta.app_label`
+                    // (Django refuses it otherwise).
+                    let Some(label) = facts.app_label.clone().or_else(|| {
+                        (module_name == app.module
+                            || module_name.starts_with(&format!("{}.", app.module)))
+                        .then(|| app.label.clone())
+                    }) else {
+                        continue;
+                    };
                     let key = (label, class.name.to_lowercase());
                     if dynamic {
                         out.skip.models.insert(key);
@@ -498,9 +506,15 @@ fn unknown_bases(info: &ClassInfo) -> String {
     }
 }
 
-/// The models module and the modules of the same app it imports, in
-/// breadth-first order.
-fn app_modules(env: &Env<'_>, models_module: &str, app_module: &str) -> Vec<String> {
+/// The models module and the project modules it imports that are of the
+/// same app or of no installed app (a shared module whose models say
+/// `Meta.app_label`: importing it registers them), breadth-first.
+fn app_modules(
+    env: &Env<'_>,
+    apps: &AppTable,
+    models_module: &str,
+    app_module: &str,
+) -> Vec<String> {
     let prefix = format!("{app_module}.");
     let mut seen: Vec<String> = vec![models_module.to_owned()];
     let mut next = 0;
@@ -519,8 +533,12 @@ fn app_modules(env: &Env<'_>, models_module: &str, app_module: &str) -> Vec<Stri
                 targets.push(target.clone());
             }
         }
+        let ours = |name: &str| {
+            name.starts_with(&prefix)
+                || (apps.app_of_module(name).is_none() && builtin::source(name).is_none())
+        };
         for target in targets {
-            if !target.starts_with(&prefix) || target.contains(".migrations") {
+            if !ours(&target) || target.contains(".migrations") {
                 continue;
             }
             let parts: Vec<&str> = target.split('.').collect();
@@ -531,7 +549,7 @@ fn app_modules(env: &Env<'_>, models_module: &str, app_module: &str) -> Vec<Stri
                 continue;
             };
             let name = parts[..k].join(".");
-            if name.starts_with(&prefix) && !seen.contains(&name) {
+            if ours(&name) && !seen.contains(&name) {
                 seen.push(name);
             }
         }
