@@ -7,7 +7,7 @@ use std::collections::{BTreeSet, HashMap};
 use crate::model::{Call, Value};
 use crate::models::SourceLine;
 use crate::project::DjangoSettings;
-use crate::state::ModelKey;
+use crate::state::{reference_key, ModelKey};
 
 /// An operation class the autodetector writes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -188,16 +188,6 @@ pub struct Remote {
     pub parent_link: bool,
 }
 
-fn key_of(label: &str, app: &str, model_lower: &str) -> ModelKey {
-    if label == "self" {
-        return (app.to_owned(), model_lower.to_owned());
-    }
-    match label.split_once('.') {
-        Some((a, m)) => (a.to_owned(), m.to_lowercase()),
-        None => (app.to_owned(), label.to_lowercase()),
-    }
-}
-
 /// The relation of a canonical field, seen from `(app, model_lower)`.
 pub fn remote(
     field: &Call,
@@ -207,18 +197,18 @@ pub fn remote(
 ) -> Option<Remote> {
     let to = field.kwarg("to")?;
     let (to, setting) = match to {
-        Value::Str(s) => (Some(key_of(s, app, model_lower)), None),
+        Value::Str(s) => (Some(reference_key(s, app, model_lower)), None),
         Value::Ref(r) => {
             let setting = r.path.rsplit('.').next().unwrap_or(&r.path).to_owned();
             let target = settings
                 .swappable(&setting)
-                .map(|t| key_of(&t, app, model_lower));
+                .map(|t| reference_key(&t, app, model_lower));
             (target, Some(setting))
         }
         _ => (None, None),
     };
     let through = match field.kwarg("through") {
-        Some(Value::Str(s)) => Some(key_of(s, app, model_lower)),
+        Some(Value::Str(s)) => Some(reference_key(s, app, model_lower)),
         _ => None,
     };
     let truthy = |name: &str| matches!(field.kwarg(name), Some(Value::Bool(true)));
@@ -294,7 +284,7 @@ impl Optimizer<'_> {
                 let reference = self.key(name);
                 let own = self.key(&op.model);
                 op.bases.iter().any(|b| match b {
-                    Value::Str(label) => key_of(label, &self.app, &own.1) == reference,
+                    Value::Str(label) => reference_key(label, &self.app, &own.1) == reference,
                     _ => false,
                 }) || op
                     .fields

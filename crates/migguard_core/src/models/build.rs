@@ -16,7 +16,9 @@ use super::{Analysis, Env, ModelSource, SourceLine, Unresolved};
 use crate::model::{Call, Ref, Value};
 use crate::parse::models::{app_configs, BindingKind, PyClass};
 use crate::project::Project;
-use crate::state::{default_base, normalize_together, ModelKey, ModelState, StateReplay};
+use crate::state::{
+    default_base, normalize_together, reference_key, ModelKey, ModelState, StateReplay,
+};
 
 /// `Options.DEFAULT_NAMES` (Django 5.2), in order.
 pub(crate) const DEFAULT_NAMES: &[&str] = &[
@@ -1256,11 +1258,11 @@ impl<'e, 'a> Builder<'e, 'a> {
     /// model setting) to the model's key, seen from `(app, model)`.
     fn model_key_from(&self, value: &Value, app: &str, model_lower: &str) -> Option<ModelKey> {
         match value {
-            Value::Str(s) => Some(parse_reference(s, app, model_lower)),
+            Value::Str(s) => Some(reference_key(s, app, model_lower)),
             Value::Ref(r) => {
                 if let Some(setting) = r.path.strip_prefix("django.conf.settings.") {
                     let target = self.env.settings.swappable(setting)?;
-                    return Some(parse_reference(&target, app, model_lower));
+                    return Some(reference_key(&target, app, model_lower));
                 }
                 let id = self.env.class_of_path(&r.path)?;
                 let facts = self.facts(&id)?;
@@ -1782,17 +1784,6 @@ fn parent_link_field(target: &ModelKey) -> (FieldClass, Call) {
             ],
         },
     )
-}
-
-/// `"self"`, `"Post"`, `"blog.Post"` seen from a model.
-pub(crate) fn parse_reference(text: &str, app: &str, model_lower: &str) -> ModelKey {
-    if text == "self" {
-        return (app.to_owned(), model_lower.to_owned());
-    }
-    match text.split_once('.') {
-        Some((a, m)) => (a.to_owned(), m.to_lowercase()),
-        None => (app.to_owned(), text.to_lowercase()),
-    }
 }
 
 /// Django's `truncate_name` for a backend's identifier limit.
