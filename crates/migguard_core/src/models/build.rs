@@ -1851,13 +1851,7 @@ impl ModelRefs for BuiltRefs<'_, '_, '_> {
     }
 
     fn enum_choices(&self, class_path: &str) -> Option<Value> {
-        let id = self.builder.env.class_of_path(class_path)?;
-        let info = self.builder.env.enum_info(&id)?;
-        matches!(
-            info.kind,
-            EnumKind::Text | EnumKind::Integer | EnumKind::Choices
-        )
-        .then(|| info.choices())
+        self.builder.enum_choices(class_path)
     }
 }
 
@@ -1865,6 +1859,18 @@ impl ModelRefs for BuiltRefs<'_, '_, '_> {
 // The migrations' side
 
 impl Builder<'_, '_> {
+    /// The `choices` a Django choices enum stands for (both sides read
+    /// enums of the project the same way).
+    fn enum_choices(&self, class_path: &str) -> Option<Value> {
+        let id = self.env.class_of_path(class_path)?;
+        let info = self.env.enum_info(&id)?;
+        matches!(
+            info.kind,
+            EnumKind::Text | EnumKind::Integer | EnumKind::Choices
+        )
+        .then(|| info.choices())
+    }
+
     /// The replayed state of the project's apps, every field through the
     /// same `deconstruct()` as the models, indexes and constraints in their
     /// canonical form. Apps whose migrations cannot be replayed faithfully
@@ -2057,12 +2063,6 @@ impl ModelRefs for MigrationRefs<'_, '_, '_> {
     }
 
     fn enum_choices(&self, class_path: &str) -> Option<Value> {
-        let id = self.builder.env.class_of_path(class_path)?;
-        let info = self.builder.env.enum_info(&id)?;
-        matches!(
-            info.kind,
-            EnumKind::Text | EnumKind::Integer | EnumKind::Choices
-        )
-        .then(|| info.choices())
+        self.builder.enum_choices(class_path)
     }
 }
