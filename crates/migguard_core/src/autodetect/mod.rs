@@ -18,6 +18,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::model::{Call, Value};
 use crate::models::equality::{call_eq, py_eq};
+use crate::models::eval::truthy;
 use crate::models::{Analysis, Skip, SourceLine};
 use crate::project::DjangoSettings;
 use crate::state::{ModelKey, ModelState, ProjectState, ALTER_OPTION_KEYS};
@@ -69,15 +70,10 @@ fn option<'m>(model: &'m ModelState, name: &str) -> Option<&'m Value> {
         .filter(|v| !matches!(v, Value::None))
 }
 
+/// Python truthiness of an option; a value that is not a literal counts
+/// as set.
 fn is_truthy(value: Option<&Value>) -> bool {
-    match value {
-        None | Some(Value::None) | Some(Value::Bool(false)) => false,
-        Some(Value::Int(0)) => false,
-        Some(Value::Str(s)) => !s.is_empty(),
-        Some(Value::List(v) | Value::Tuple(v) | Value::Set(v)) => !v.is_empty(),
-        Some(Value::Dict(v)) => !v.is_empty(),
-        Some(_) => true,
-    }
+    value.is_some_and(|v| truthy(v).unwrap_or(true))
 }
 
 fn opt_eq(a: Option<&Value>, b: Option<&Value>) -> bool {

@@ -17,7 +17,9 @@ use crate::model::{Call, Ref, Value};
 use crate::parse::models::{app_configs, BindingKind, PyClass};
 use crate::parse::module_facts;
 use crate::project::Project;
-use crate::state::{default_base, normalize_together, ModelKey, ModelState, StateReplay};
+use crate::state::{
+    default_base, normalize_together, reference_key, ModelKey, ModelState, StateReplay,
+};
 
 /// `Options.DEFAULT_NAMES` (Django 5.2), in order.
 pub(crate) const DEFAULT_NAMES: &[&str] = &[
@@ -273,8 +275,8 @@ struct ClassFacts {
     /// The parent links of multi-table inheritance: `(parent key, field name)`.
     parents: Vec<(ModelKey, String)>,
     managers: Vec<ManagerDecl>,
-    /// Attributes that may be fields or managers: `(name, where, why)`.
-    unknown: Vec<(String, SourceLine, String)>,
+    /// Attributes that may be fields or managers.
+    unknown: Vec<UnknownAttr>,
     /// Why the whole model cannot be known, if it cannot.
     issues: Vec<(SourceLine, String)>,
 }
@@ -368,7 +370,7 @@ impl Builder<'_, '_> {
                 });
                 continue;
             }
-            for module_name in app_modules(env, &models_module, &app.module) {
+            for module_name in app_modules(env, apps, &models_module, &app.module) {
                 let Some(module) = env.index.module(&module_name) else {
                     continue;
                 };
@@ -441,7 +443,15 @@ impl Builder<'_, '_> {
                     if facts.is_abstract {
                         continue;
                     }
-                    let label = facts.app_label.clone().unwrap_or_else(|| app.label.clone());
+                    // A model of a module of no app needs `Meta.app_label`
+                    // (Django refuses it otherwise).
+                    let Some(label) = facts.app_label.clone().or_else(|| {
+                        (module_name == app.module
+                            || module_name.starts_with(&format!("{}.", app.module)))
+                        .then(|| app.label.clone())
+                    }) else {
+                        continue;
+                    };
                     let key = (label, class.name.to_lowercase());
                     if dynamic {
                         out.skip.models.insert(key);
@@ -498,9 +508,15 @@ fn unknown_bases(info: &ClassInfo) -> String {
     }
 }
 
-/// The models module and the modules of the same app it imports, in
-/// breadth-first order.
-fn app_modules(env: &Env<'_>, models_module: &str, app_module: &str) -> Vec<String> {
+/// The models module and the project modules it imports that are of the
+/// same app or of no installed app (a shared module whose models say
+/// `Meta.app_label`: importing it registers them), breadth-first.
+fn app_modules(
+    env: &Env<'_>,
+    apps: &AppTable,
+    models_module: &str,
+    app_module: &str,
+) -> Vec<String> {
     let prefix = format!("{app_module}.");
     let mut seen: Vec<String> = vec![models_module.to_owned()];
     let mut next = 0;
@@ -519,8 +535,12 @@ fn app_modules(env: &Env<'_>, models_module: &str, app_module: &str) -> Vec<Stri
                 targets.push(target.clone());
             }
         }
+        let ours = |name: &str| {
+            name.starts_with(&prefix)
+                || (apps.app_of_module(name).is_none() && builtin::source(name).is_none())
+        };
         for target in targets {
-            if !target.starts_with(&prefix) || target.contains(".migrations") {
+            if !ours(&target) || target.contains(".migrations") {
                 continue;
             }
             let parts: Vec<&str> = target.split('.').collect();
@@ -531,7 +551,7 @@ fn app_modules(env: &Env<'_>, models_module: &str, app_module: &str) -> Vec<Stri
                 continue;
             };
             let name = parts[..k].join(".");
-            if name.starts_with(&prefix) && !seen.contains(&name) {
+            if ours(&name) && !seen.contains(&name) {
                 seen.push(name);
             }
         }
@@ -754,6 +774,18 @@ impl<'e, 'a> Builder<'e, 'a> {
         ) {
             return Attr::Private;
         }
+        if matches!(
+            canonical.as_str(),
+            COMPOSITE_PRIMARY_KEY | "django.db.models.ForeignObject"
+        ) {
+            // Fields whose deconstruction migguard does not reproduce: they
+            // exist (no AddField/RemoveField of them is wrong), their
+            // definition is not compared.
+            return Attr::FieldError(
+                format!("the field class `{canonical}` is not one migguard knows"),
+                call,
+            );
+        }
         if let Some(use_in_migrations) = builtin::django_manager(&path) {
             return Attr::Manager(ManagerValue {
                 use_in_migrations: Some(use_in_migrations),
@@ -931,6 +963,15 @@ impl<'e, 'a> Builder<'e, 'a> {
                 format!("`{}` has {} in its body", class.name, note.what),
             ));
         }
+        if let Some(note) = &class.conditional {
+            issues.push((
+                self.at(&id.module, note.line, note.column),
+                format!(
+                    "`{}` is defined under {}, which is not known statically: the class may not exist",
+                    class.name, note.what
+                ),
+            ));
+        }
         if class.keywords.iter().any(|(k, _)| k == "metaclass") {
             issues.push((at.clone(), format!("`{}` sets a metaclass", class.name)));
         }
@@ -1001,7 +1042,12 @@ impl<'e, 'a> Builder<'e, 'a> {
                     value: Ok(value),
                 }),
                 Attr::Unknown(why) => {
-                    unknown.push((binding.name.clone(), here, why.clone()));
+                    unknown.push(UnknownAttr {
+                        name: binding.name.clone(),
+                        at: here,
+                        why: why.clone(),
+                        primary_key: self.primary_key_claim(raw),
+                    });
                     managers.push(ManagerDecl {
                         name: binding.name.clone(),
                         value: Err(why),
@@ -1138,9 +1184,9 @@ impl<'e, 'a> Builder<'e, 'a> {
                         copied.push(decl.clone());
                     }
                 }
-                for (name, here, why) in &p.unknown {
-                    if !names.contains(name) {
-                        unknown.push((name.clone(), here.clone(), why.clone()));
+                for attr in &p.unknown {
+                    if !names.contains(&attr.name) {
+                        unknown.push(attr.clone());
                     }
                 }
                 for (key, name) in &p.parents {
@@ -1212,11 +1258,11 @@ impl<'e, 'a> Builder<'e, 'a> {
     /// model setting) to the model's key, seen from `(app, model)`.
     fn model_key_from(&self, value: &Value, app: &str, model_lower: &str) -> Option<ModelKey> {
         match value {
-            Value::Str(s) => Some(parse_reference(s, app, model_lower)),
+            Value::Str(s) => Some(reference_key(s, app, model_lower)),
             Value::Ref(r) => {
                 if let Some(setting) = r.path.strip_prefix("django.conf.settings.") {
                     let target = self.env.settings.swappable(setting)?;
-                    return Some(parse_reference(&target, app, model_lower));
+                    return Some(reference_key(&target, app, model_lower));
                 }
                 let id = self.env.class_of_path(&r.path)?;
                 let facts = self.facts(&id)?;
@@ -1276,7 +1322,7 @@ impl<'e, 'a> Builder<'e, 'a> {
                     out.skip.models.insert(key.clone());
                 }
             }
-            for (name, at, why) in &facts.unknown {
+            for UnknownAttr { name, at, why, .. } in &facts.unknown {
                 note(
                     out,
                     Some(name.clone()),
@@ -1293,7 +1339,16 @@ impl<'e, 'a> Builder<'e, 'a> {
             let (pk_name, pk_kind) = self.pk_of(facts);
             let mut decls: Vec<FieldDecl> = Vec::new();
             if !facts.is_proxy {
-                if pk_kind == PkKind::Auto {
+                if pk_kind == PkKind::Unsure {
+                    note(
+                        out,
+                        Some("id".to_owned()),
+                        "whether Django adds an automatic primary key `id` is not known: a field that is not known statically may be the primary key".to_owned(),
+                        facts.at.clone(),
+                    );
+                    out.skip.fields.insert((key.clone(), "id".to_owned()));
+                }
+                if matches!(pk_kind, PkKind::Auto | PkKind::Unsure) {
                     let app = self.apps.entry(&key.0);
                     match app.and_then(|a| a.auto_field.clone()) {
                         Some(path) => match self.auto_field_class(&path) {
@@ -1438,14 +1493,23 @@ impl<'e, 'a> Builder<'e, 'a> {
     /// The primary key's name and how Django made it.
     fn pk_of(&self, facts: &ClassFacts) -> (String, PkKind) {
         for decl in &facts.fields {
-            if let Ok((class, call)) = &decl.field {
-                let explicit = argument(class, call, "primary_key")
-                    .and_then(truthy)
-                    .unwrap_or(false);
-                if explicit {
-                    return (decl.name.clone(), PkKind::Declared);
+            let explicit = match &decl.field {
+                Ok((class, call)) => argument(class, call, "primary_key"),
+                // `CompositePrimaryKey` is the primary key unless told not.
+                Err(_) if canonical_path(&decl.raw.func.path) == COMPOSITE_PRIMARY_KEY => {
+                    Some(decl.raw.kwarg("primary_key").unwrap_or(&Value::Bool(true)))
                 }
+                // A field class migguard cannot deconstruct still takes
+                // `primary_key` like every Django field.
+                Err(_) => decl.raw.kwarg("primary_key"),
+            };
+            if explicit.and_then(truthy).unwrap_or(false) {
+                return (decl.name.clone(), PkKind::Declared);
             }
+        }
+        // A field of a class migguard cannot read (a third-party field).
+        if let Some(attr) = facts.unknown.iter().find(|a| a.primary_key == Some(true)) {
+            return (attr.name.clone(), PkKind::Declared);
         }
         if let Some((_, name)) = facts.parents.first() {
             return (name.clone(), PkKind::ParentLink);
@@ -1453,7 +1517,25 @@ impl<'e, 'a> Builder<'e, 'a> {
         if facts.is_proxy {
             return ("id".to_owned(), PkKind::Declared);
         }
+        if facts.unknown.iter().any(|a| a.primary_key.is_none()) {
+            return ("id".to_owned(), PkKind::Unsure);
+        }
         ("id".to_owned(), PkKind::Auto)
+    }
+
+    /// Whether an attribute migguard cannot classify declares itself the
+    /// primary key: `Some(false)` when it certainly does not (no
+    /// `primary_key` argument), `None` when that cannot be told
+    /// (`primary_key=<unknown>`, `Field(**options)`).
+    fn primary_key_claim(&self, raw: &Value) -> Option<bool> {
+        match self.env.eval(raw) {
+            Value::Call(call) => match call.kwarg("primary_key") {
+                Some(value) => truthy(&self.env.eval(value)),
+                None => Some(false),
+            },
+            Value::Expr(text) if text.contains("primary_key") || text.contains("**") => None,
+            _ => Some(false),
+        }
     }
 
     fn auto_field_class(&self, path: &str) -> Option<FieldClass> {
@@ -1629,11 +1711,26 @@ impl<'e, 'a> Builder<'e, 'a> {
     }
 }
 
+const COMPOSITE_PRIMARY_KEY: &str = "django.db.models.CompositePrimaryKey";
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum PkKind {
     Declared,
     ParentLink,
     Auto,
+    /// Probably automatic, but an unreadable attribute may be the key.
+    Unsure,
+}
+
+/// A class attribute that may be a field or a manager, of a kind
+/// migguard cannot read.
+#[derive(Debug, Clone)]
+struct UnknownAttr {
+    name: String,
+    at: SourceLine,
+    why: String,
+    /// Whether it is declared with `primary_key=True`; `None`: unsure.
+    primary_key: Option<bool>,
 }
 
 fn is_fk_like(field: &Call) -> bool {
@@ -1687,17 +1784,6 @@ fn parent_link_field(target: &ModelKey) -> (FieldClass, Call) {
             ],
         },
     )
-}
-
-/// `"self"`, `"Post"`, `"blog.Post"` seen from a model.
-pub(crate) fn parse_reference(text: &str, app: &str, model_lower: &str) -> ModelKey {
-    if text == "self" {
-        return (app.to_owned(), model_lower.to_owned());
-    }
-    match text.split_once('.') {
-        Some((a, m)) => (a.to_owned(), m.to_lowercase()),
-        None => (app.to_owned(), text.to_lowercase()),
-    }
 }
 
 /// Django's `truncate_name` for a backend's identifier limit.
@@ -1765,13 +1851,7 @@ impl ModelRefs for BuiltRefs<'_, '_, '_> {
     }
 
     fn enum_choices(&self, class_path: &str) -> Option<Value> {
-        let id = self.builder.env.class_of_path(class_path)?;
-        let info = self.builder.env.enum_info(&id)?;
-        matches!(
-            info.kind,
-            EnumKind::Text | EnumKind::Integer | EnumKind::Choices
-        )
-        .then(|| info.choices())
+        self.builder.enum_choices(class_path)
     }
 }
 
@@ -1779,6 +1859,18 @@ impl ModelRefs for BuiltRefs<'_, '_, '_> {
 // The migrations' side
 
 impl Builder<'_, '_> {
+    /// The `choices` a Django choices enum stands for (both sides read
+    /// enums of the project the same way).
+    fn enum_choices(&self, class_path: &str) -> Option<Value> {
+        let id = self.env.class_of_path(class_path)?;
+        let info = self.env.enum_info(&id)?;
+        matches!(
+            info.kind,
+            EnumKind::Text | EnumKind::Integer | EnumKind::Choices
+        )
+        .then(|| info.choices())
+    }
+
     /// The replayed state of the project's apps, every field through the
     /// same `deconstruct()` as the models, indexes and constraints in their
     /// canonical form. Apps whose migrations cannot be replayed faithfully
@@ -1971,12 +2063,6 @@ impl ModelRefs for MigrationRefs<'_, '_, '_> {
     }
 
     fn enum_choices(&self, class_path: &str) -> Option<Value> {
-        let id = self.builder.env.class_of_path(class_path)?;
-        let info = self.builder.env.enum_info(&id)?;
-        matches!(
-            info.kind,
-            EnumKind::Text | EnumKind::Integer | EnumKind::Choices
-        )
-        .then(|| info.choices())
+        self.builder.enum_choices(class_path)
     }
 }

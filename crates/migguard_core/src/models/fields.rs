@@ -225,6 +225,71 @@ pub fn argument<'c>(class: &FieldClass, call: &'c Call, name: &str) -> Option<&'
     call.args.get(index)
 }
 
+/// A validator as Django's migration writer spells it: the instances that
+/// `django.core.validators` defines at module level (`validate_email =
+/// EmailValidator()`) are written as their deconstructed constructor
+/// calls, not by name (Django 5.2.19, `MigrationWriter.serialize`).
+fn deconstructed_validator(item: &Value) -> Value {
+    let Value::Ref(r) = item else {
+        return item.clone();
+    };
+    let canonical = canonical_path(&r.path);
+    let Some(name) = canonical.strip_prefix("django.core.validators.") else {
+        return item.clone();
+    };
+    let str = |s: &str| Value::Str(s.to_owned());
+    let call = |class: &str, args: Vec<Value>, kwargs: Vec<(&str, Value)>| {
+        Value::Call(Box::new(Call {
+            func: reference(format!("django.core.validators.{class}")),
+            args,
+            kwargs: kwargs.into_iter().map(|(k, v)| (k.to_owned(), v)).collect(),
+        }))
+    };
+    let regex = |pattern: &str| {
+        Value::Call(Box::new(Call {
+            func: reference("re.compile"),
+            args: vec![str(pattern)],
+            kwargs: Vec::new(),
+        }))
+    };
+    match name {
+        "validate_email" => call("EmailValidator", vec![], vec![]),
+        "validate_domain_name" => call("DomainNameValidator", vec![], vec![]),
+        "validate_slug" => call(
+            "RegexValidator",
+            vec![
+                regex(r"^[-a-zA-Z0-9_]+\Z"),
+                str("Enter a valid “slug” consisting of letters, numbers, underscores or hyphens."),
+                str("invalid"),
+            ],
+            vec![],
+        ),
+        "validate_unicode_slug" => call(
+            "RegexValidator",
+            vec![
+                regex(r"^[-\w]+\Z"),
+                str("Enter a valid “slug” consisting of Unicode letters, numbers, underscores, or hyphens."),
+                str("invalid"),
+            ],
+            vec![],
+        ),
+        "integer_validator" => call(
+            "RegexValidator",
+            vec![regex(r"^-?\d+\Z")],
+            vec![("code", str("invalid")), ("message", str("Enter a valid integer."))],
+        ),
+        "validate_comma_separated_integer_list" => call(
+            "RegexValidator",
+            vec![regex(r"^\d+(?:,\d+)*\Z")],
+            vec![
+                ("code", str("invalid")),
+                ("message", str("Enter only digits separated by commas.")),
+            ],
+        ),
+        _ => item.clone(),
+    }
+}
+
 /// What a relational field's target and primary keys are, seen from one
 /// state (the migrations' or the models').
 pub trait ModelRefs {
@@ -396,7 +461,8 @@ pub fn deconstruct(class: &FieldClass, call: &Call, ctx: &FieldCtx<'_>) -> Resul
         match validators.as_seq() {
             Some([]) => {}
             Some(items) => {
-                out.insert("validators".to_owned(), Value::List(items.to_vec()));
+                let items = items.iter().map(deconstructed_validator).collect();
+                out.insert("validators".to_owned(), Value::List(items));
             }
             None => return Err("`validators` is not a literal list".to_owned()),
         }

@@ -31,7 +31,7 @@ mod builtin;
 mod canon;
 mod classes;
 pub mod equality;
-mod eval;
+pub(crate) mod eval;
 pub mod fields;
 mod md5;
 mod modules;

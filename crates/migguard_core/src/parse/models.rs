@@ -79,6 +79,10 @@ pub struct PyClass {
     /// Statements of the body that are not plain definitions
     /// (`if DEBUG: ...`, `locals()[...] = ...`).
     pub dynamic: Vec<Note>,
+    /// The module-level condition migguard cannot evaluate that the class
+    /// statement is under (`if settings.X:`), if any: it may not run.
+    #[serde(default)]
+    pub conditional: Option<Note>,
     pub line: u32,
     pub column: u32,
 }
@@ -175,12 +179,61 @@ pub fn read_module(bytes: &[u8], name: &str, package: &str) -> Result<PyModule, 
         name: name.to_owned(),
         ..PyModule::default()
     };
-    reader.read_statements(&body, &mut module);
+    reader.read_statements(&body, None, &mut module);
     if text.len() > 512 * 1024 {
         // Dropping a pathologically deep tree recurses once per level.
         std::mem::forget(body);
     }
     Ok(module)
+}
+
+/// The value of a module-level `if` test when it is known statically:
+/// `TYPE_CHECKING` is false at run time, literals are what they are.
+fn static_condition(test: &Expr) -> Option<bool> {
+    match test {
+        Expr::Constant(c) => match &c.value {
+            Constant::Bool(b) => Some(*b),
+            Constant::None => Some(false),
+            Constant::Int(i) => Some(i.to_string() != "0"),
+            _ => None,
+        },
+        Expr::UnaryOp(u) if matches!(u.op, ast::UnaryOp::Not) => {
+            static_condition(&u.operand).map(|b| !b)
+        }
+        Expr::Name(_) | Expr::Attribute(_) => match ValueReader::dotted(test).as_deref() {
+            Some("TYPE_CHECKING" | "typing.TYPE_CHECKING" | "t.TYPE_CHECKING") => Some(false),
+            _ => None,
+        },
+        _ => None,
+    }
+}
+
+/// Whether an `except` clause catches a failed import.
+fn handles_import_error(kind: Option<&Expr>) -> bool {
+    let is_import = |e: &Expr| {
+        matches!(
+            ValueReader::dotted(e).as_deref(),
+            Some("ImportError" | "ModuleNotFoundError")
+        )
+    };
+    match kind {
+        Some(Expr::Tuple(t)) => !t.elts.is_empty() && t.elts.iter().all(is_import),
+        Some(e) => is_import(e),
+        None => false,
+    }
+}
+
+/// Values bound under a condition that cannot be evaluated are unknown.
+fn unsure_values(bindings: &mut [Binding], under: Option<&Note>) {
+    let Some(note) = under else { return };
+    for binding in bindings {
+        if let BindingKind::Value(_) = binding.kind {
+            binding.kind = BindingKind::Value(Value::Expr(format!(
+                "`{}` as set under {}",
+                binding.name, note.what
+            )));
+        }
+    }
 }
 
 /// Names bound by imports, at module level or inside `if`/`try`.
@@ -255,7 +308,9 @@ impl<'a> ModuleReader<'a> {
         Note { line, column, what }
     }
 
-    fn read_statements(&mut self, body: &[Stmt], module: &mut PyModule) {
+    /// Module-level statements; `under`: the condition they run under when
+    /// it cannot be evaluated statically.
+    fn read_statements(&mut self, body: &[Stmt], under: Option<&Note>, module: &mut PyModule) {
         for stmt in body {
             let start = u32::from(stmt.range().start());
             let (line, column) = self.position(start);
@@ -296,7 +351,8 @@ impl<'a> ModuleReader<'a> {
                     }
                 }
                 Stmt::ClassDef(class) => {
-                    let class = self.read_class(class, "", 0);
+                    let mut class = self.read_class(class, "", 0);
+                    class.conditional = under.cloned();
                     module.bindings.push(Binding {
                         name: class.name.clone(),
                         kind: BindingKind::Class(Box::new(class)),
@@ -317,6 +373,7 @@ impl<'a> ModuleReader<'a> {
                     column,
                 }),
                 Stmt::Assign(assign) => {
+                    let from = module.bindings.len();
                     for target in &assign.targets {
                         self.bind_target(
                             target,
@@ -327,24 +384,45 @@ impl<'a> ModuleReader<'a> {
                             &mut module.bindings,
                         );
                     }
+                    unsure_values(&mut module.bindings[from..], under);
                 }
                 Stmt::AnnAssign(ast::StmtAnnAssign {
                     target,
                     value: Some(value),
                     ..
-                }) => self.bind_target(target, value, None, line, column, &mut module.bindings),
-                Stmt::If(s) => {
-                    self.read_statements(&s.body, module);
-                    self.read_statements(&s.orelse, module);
+                }) => {
+                    let from = module.bindings.len();
+                    self.bind_target(target, value, None, line, column, &mut module.bindings);
+                    unsure_values(&mut module.bindings[from..], under);
                 }
+                Stmt::If(s) => match (under, static_condition(&s.test)) {
+                    (None, Some(true)) => self.read_statements(&s.body, None, module),
+                    (None, Some(false)) => self.read_statements(&s.orelse, None, module),
+                    _ => {
+                        let note = under.cloned().unwrap_or_else(|| {
+                            self.note(start, format!("`if {}:`", self.source(&s.test)))
+                        });
+                        self.read_statements(&s.body, Some(&note), module);
+                        self.read_statements(&s.orelse, Some(&note), module);
+                    }
+                },
                 Stmt::Try(s) => {
-                    self.read_statements(&s.body, module);
+                    // The `try` body is what normally runs; a handler of a
+                    // failed import is the fallback, and another handler
+                    // may or may not run.
+                    self.read_statements(&s.body, under, module);
                     for handler in &s.handlers {
                         let ast::ExceptHandler::ExceptHandler(h) = handler;
-                        self.read_statements(&h.body, module);
+                        if handles_import_error(h.type_.as_deref()) {
+                            continue;
+                        }
+                        let note = under.cloned().unwrap_or_else(|| {
+                            self.note(u32::from(h.range.start()), "an `except` handler".to_owned())
+                        });
+                        self.read_statements(&h.body, Some(&note), module);
                     }
-                    self.read_statements(&s.orelse, module);
-                    self.read_statements(&s.finalbody, module);
+                    self.read_statements(&s.orelse, under, module);
+                    self.read_statements(&s.finalbody, under, module);
                 }
                 Stmt::Expr(e) => {
                     if let Some(what) = self.dynamic_call(&e.value) {
@@ -446,6 +524,7 @@ impl<'a> ModuleReader<'a> {
                 .collect(),
             body: Vec::new(),
             dynamic: Vec::new(),
+            conditional: None,
             line,
             column,
         };

@@ -30,6 +30,7 @@ use serde::{Deserialize, Serialize};
 
 pub use options::{normalize_together, ALTER_OPTION_KEYS};
 pub use params::{field_arg, field_params, normalized_kwargs};
+pub(crate) use relations::reference_key;
 pub use relations::{is_relation, relation_target, resolve_model_reference};
 pub use replay::{plan, replay, replay_with};
 

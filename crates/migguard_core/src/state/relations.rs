@@ -59,13 +59,19 @@ pub fn resolve_model_reference(
         }
         _ => return None,
     };
+    Some(reference_key(&text, app_label, model_lower))
+}
+
+/// The key a model reference written as text names (`"self"`, `"Post"`,
+/// `"blog.Post"`), seen from the model `(app_label, model_lower)`.
+pub(crate) fn reference_key(text: &str, app_label: &str, model_lower: &str) -> ModelKey {
     if text == "self" {
-        return Some((app_label.to_owned(), model_lower.to_owned()));
+        return (app_label.to_owned(), model_lower.to_owned());
     }
-    Some(match text.split_once('.') {
+    match text.split_once('.') {
         Some((app, model)) => (app.to_owned(), model.to_lowercase()),
         None => (app_label.to_owned(), text.to_lowercase()),
-    })
+    }
 }
 
 /// `rename_model`'s repointing: every field whose `to` (or `through`) names

@@ -7,8 +7,9 @@ pub const DOC: &str = r#"# missing-migration (MG201)
 ## What it does
 Compares each app's models, read statically from `models.py` (or a
 `models/` package, with abstract bases and constants from other apps of the
-project), with the state its migrations build, the way `makemigrations`
-does, and reports an app whose models have changes no migration records.
+project, and the models of shared modules it imports that set
+`Meta.app_label`), with the state its migrations build, the way
+`makemigrations` does, and reports an app whose models have changes no migration records.
 One diagnostic per app, at the first change in `models.py`; `details` lists
 the operations `makemigrations` would write (`type`, `model_name`, `name`).
 
@@ -19,7 +20,10 @@ fields. Renames are reported as a removal and an addition, as
 `makemigrations` without a terminal writes them. Whatever cannot be known
 without running Python (a custom field class with its own `__init__`, a
 computed default, a base class from a third-party package) is left out and
-reported by `unresolved-model` instead.
+reported by `unresolved-model` instead. At module level, what runs is read:
+an `if TYPE_CHECKING:` block never does, the `try` body of a
+`try`/`except ImportError` does (not its fallback); a class or constant
+defined under any other condition is left out the same way.
 
 ## Why is this bad?
 A model change without its migration is a database that does not match the

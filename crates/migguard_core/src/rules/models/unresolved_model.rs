@@ -9,8 +9,11 @@ Python, and therefore leaves out when it looks for missing migrations
 (`missing-migration`): a field of a custom class that defines its own
 `__init__` or `deconstruct()`, a field class or base class from a
 third-party package, a default or choices computed by a function, a class
-body with `if`/`for` statements, a `Meta` option built at import time, a
-model changed with `add_to_class()`.
+body with `if`/`for` statements, a model or constant defined under a
+module-level `if` whose condition needs Python to evaluate, a `Meta` option
+built at import time, a model changed with `add_to_class()`, the definition
+of a `CompositePrimaryKey` or `ForeignObject`, or whether a third-party field
+written with `**options` is the primary key (then the automatic `id`).
 
 ## Why is this bad?
 It is not wrong in itself. It means that a change to that part of the
