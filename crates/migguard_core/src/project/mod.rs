@@ -117,6 +117,18 @@ impl Project {
         }
     }
 
+    /// Migrations found on disk that could not be read (each reported by
+    /// its own diagnostic): their dependencies are unknown.
+    pub fn unreadable(&self) -> BTreeSet<&MigrationKey> {
+        let read: BTreeSet<&MigrationKey> = self.migrations.iter().map(|m| &m.key).collect();
+        self.discovery
+            .files
+            .iter()
+            .map(|f| &f.key)
+            .filter(|k| !read.contains(k))
+            .collect()
+    }
+
     pub fn migration_at(&self, path: &str) -> Option<&Migration> {
         self.migrations.iter().find(|m| m.path == path)
     }
@@ -145,20 +157,12 @@ pub fn analyze(
     }
     let project_apps = discovery.app_labels();
     let swappable = |setting: &str| django.swappable(setting);
-    let mut graph = graph::build(&BuildInput {
+    let graph = graph::build(&BuildInput {
         migrations: &migrations,
         project_apps: &project_apps,
         swappable: &swappable,
         applied: options.applied,
     });
-    let read: BTreeSet<&MigrationKey> = migrations.iter().map(|m| &m.key).collect();
-    let unreadable: BTreeSet<&MigrationKey> = discovery
-        .files
-        .iter()
-        .map(|f| &f.key)
-        .filter(|k| !read.contains(k))
-        .collect();
-    discount_unreadable(&mut graph, &unreadable);
     let mut project = Project {
         discovery,
         settings: django,
@@ -174,27 +178,6 @@ pub fn analyze(
     project.diagnostics = kept;
     project.suppressed = suppressed;
     Ok(project)
-}
-
-/// A migration file that could not be read is reported once, by its own
-/// diagnostic. Its dependencies are unknown, so what the graph says around
-/// it is not to be trusted: a dependency on it is not missing, and its app's
-/// leaves are unknown (the unread file may well be the child of each), so
-/// no conflict is claimed there.
-fn discount_unreadable(graph: &mut GraphBuild, unreadable: &BTreeSet<&MigrationKey>) {
-    if unreadable.is_empty() {
-        return;
-    }
-    let apps: BTreeSet<&str> = unreadable.iter().map(|k| k.app.as_str()).collect();
-    graph.missing.retain(|m| {
-        let alias = matches!(m.target.name.as_str(), "__first__" | "__latest__");
-        let explained =
-            unreadable.contains(&m.target) || (alias && apps.contains(m.target.app.as_str()));
-        !explained
-    });
-    graph
-        .conflicts
-        .retain(|app, _| !apps.contains(app.as_str()));
 }
 
 /// Apply configuration and inline suppressions, then sort.

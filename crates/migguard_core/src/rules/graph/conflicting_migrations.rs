@@ -1,3 +1,5 @@
+use std::collections::BTreeSet;
+
 use crate::diagnostic::{Diagnostic, Violation};
 use crate::model::MigrationKey;
 use crate::project::Project;
@@ -62,10 +64,19 @@ impl Violation for ConflictingMigrations {
 }
 
 pub fn check(project: &Project) -> Vec<Diagnostic> {
+    // An app with a migration that could not be read has unknown leaves
+    // (the unread file may be the child of each): its own diagnostic says
+    // what is wrong, a conflict would be a guess.
+    let unreadable: BTreeSet<&str> = project
+        .unreadable()
+        .into_iter()
+        .map(|k| k.app.as_str())
+        .collect();
     project
         .graph
         .conflicts
         .iter()
+        .filter(|(app, _)| !unreadable.contains(app.as_str()))
         .map(|(app, leaves)| {
             // Point at the last leaf in name order, the likeliest newcomer.
             let anchor = MigrationKey::new(app, leaves.last().cloned().unwrap_or_default());

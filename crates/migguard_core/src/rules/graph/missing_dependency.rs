@@ -86,10 +86,20 @@ impl Violation for MissingDependency {
 }
 
 pub fn check(project: &Project) -> Vec<Diagnostic> {
+    // A dependency on a migration that could not be read is not missing:
+    // that file's own diagnostic says what is wrong.
+    let unreadable = project.unreadable();
+    let unreadable_apps: std::collections::BTreeSet<&str> =
+        unreadable.iter().map(|k| k.app.as_str()).collect();
+    let explained = |target: &crate::model::MigrationKey| {
+        let alias = matches!(target.name.as_str(), "__first__" | "__latest__");
+        unreadable.contains(target) || (alias && unreadable_apps.contains(target.app.as_str()))
+    };
     let mut out: Vec<Diagnostic> = project
         .graph
         .missing
         .iter()
+        .filter(|m| !explained(&m.target))
         .map(|m| {
             let path = project.migration(&m.from).map(|mig| mig.path.clone());
             let mut location = Location::default()
