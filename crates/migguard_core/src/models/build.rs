@@ -293,11 +293,13 @@ struct Builder<'e, 'a> {
 }
 
 /// Both sides: the models (`models.py`) and the migrations' state.
-pub(crate) fn analyze(
+/// `replay` gives the migrations' replayed state; it is asked for only
+/// once the models are read, so it may still be computing meanwhile.
+pub(crate) fn analyze<'r>(
     env: &Env<'_>,
     apps: &AppTable,
     project: &Project,
-    replay: &StateReplay,
+    replay: impl FnOnce() -> std::borrow::Cow<'r, StateReplay>,
     out: &mut Analysis,
 ) {
     let builder = Builder {
@@ -308,7 +310,8 @@ pub(crate) fn analyze(
         abstract_: RefCell::new(HashMap::new()),
     };
     builder.read_models(out);
-    builder.canonical_migrations(project, replay, out);
+    let replay = replay();
+    builder.canonical_migrations(project, &replay, out);
     if !user_model_known(project) {
         // Relations to the user model cannot be compared when which model
         // that is is not known.

@@ -36,6 +36,7 @@ pub mod fields;
 mod md5;
 mod modules;
 
+use std::borrow::Cow;
 use std::cell::{Cell, RefCell};
 use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 use std::rc::Rc;
@@ -171,23 +172,57 @@ pub fn analyze_cached(
     replay: &StateReplay,
     cache: Option<&dyn ParseCache>,
 ) -> Analysis {
-    // Syntax trees of hostile modules can be deep; read them on a thread
-    // with a large stack, as the migration parser does.
+    on_models_thread(|| analyze_here(project, source, || Cow::Borrowed(replay), cache))
+        .unwrap_or_else(|| analyze_here(project, source, || Cow::Borrowed(replay), cache))
+}
+
+/// [`analyze_cached`] with the migrations replayed (`state::replay(project,
+/// None)`) on a thread of their own while the models modules are read:
+/// the two only meet when the migrations' state is put in canonical form.
+pub fn analyze_replaying(
+    project: &Project,
+    source: &dyn ProjectSource,
+    cache: Option<&dyn ParseCache>,
+) -> Analysis {
+    let replayed = std::thread::scope(|scope| {
+        let replay = std::thread::Builder::new()
+            .name("migguard-replay".into())
+            .stack_size(64 * 1024 * 1024)
+            .spawn_scoped(scope, || crate::state::replay(project, None))
+            .ok()?;
+        let wait = move || {
+            Cow::Owned(
+                replay
+                    .join()
+                    .unwrap_or_else(|_| crate::state::replay(project, None)),
+            )
+        };
+        on_models_thread(move || analyze_here(project, source, wait, cache))
+    });
+    replayed.unwrap_or_else(|| {
+        let replay = crate::state::replay(project, None);
+        analyze_cached(project, source, &replay, cache)
+    })
+}
+
+/// Run `read` on a thread with a large stack: syntax trees of hostile
+/// modules can be deep, so they are read there, as the migration parser
+/// does. `None` when no thread can be had.
+fn on_models_thread<T: Send>(read: impl FnOnce() -> T + Send) -> Option<T> {
     std::thread::scope(|scope| {
         std::thread::Builder::new()
             .name("migguard-models".into())
             .stack_size(256 * 1024 * 1024)
-            .spawn_scoped(scope, || analyze_here(project, source, replay, cache))
+            .spawn_scoped(scope, read)
             .ok()
             .and_then(|handle| handle.join().ok())
     })
-    .unwrap_or_else(|| analyze_here(project, source, replay, cache))
 }
 
-fn analyze_here(
+fn analyze_here<'r>(
     project: &Project,
     source: &dyn ProjectSource,
-    replay: &StateReplay,
+    replay: impl FnOnce() -> Cow<'r, StateReplay>,
     cache: Option<&dyn ParseCache>,
 ) -> Analysis {
     // The project read from this source has listed it already.

@@ -34,8 +34,7 @@ pub fn check_cached(
     source: &dyn ProjectSource,
     cache: Option<&dyn ParseCache>,
 ) -> Vec<Diagnostic> {
-    let replay = state::replay(project, None);
-    let analysis = models::analyze_cached(project, source, &replay, cache);
+    let analysis = models::analyze_replaying(project, source, cache);
     let changes = autodetect::detect(&analysis, &project.settings);
     let mut out = Vec::new();
     for (app, list) in changes.apps {
