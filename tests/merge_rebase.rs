@@ -631,3 +631,57 @@ fn rebase_during_a_merge_without_lock_files_moves_the_leaf_only_we_have() {
     assert!(dir.join("0003_b_item_weight.py").exists());
     django_sees_no_conflict(&repo.root);
 }
+
+/// The feature branch's migration is applied to the local database when
+/// `main` is merged in: rebase refuses before touching a file, naming it
+/// and how to unapply it (to the migration both branches share, while its
+/// file is still there, and where Django sees one leaf); once unapplied, it
+/// moves.
+#[test]
+fn rebase_refuses_to_rename_a_migration_the_local_database_has_applied() {
+    let repo = locked_branches();
+    repo.git(&["checkout", "-q", "b"]);
+    manage(&repo.root, &["migrate", "--noinput"], Some(0));
+    let out = repo.git_status(&["merge", "main"]);
+    assert!(!out.status.success(), "{}", describe(&out));
+    let dir = repo.root.join("inventory/migrations");
+    let before = max_migration(&repo);
+    for args in [
+        &["rebase", "--dry-run", "inventory"][..],
+        &["rebase", "inventory"],
+    ] {
+        let out = mg_in(&repo, args, 1);
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(
+            err.contains("the local database has applied 0002_b_item_weight of app `inventory`")
+                && err.contains(
+                    "`git merge --abort`, `python3 manage.py migrate inventory 0001_initial`, then merge again"
+                ),
+            "{args:?}: {}",
+            describe(&out)
+        );
+        assert!(dir.join("0002_b_item_weight.py").exists(), "nothing moved");
+        assert!(
+            !dir.join("0003_b_item_weight.py").exists(),
+            "nothing written"
+        );
+        assert_eq!(max_migration(&repo), before, "nothing written");
+    }
+    // The advice works: Django can still read the file it unapplies.
+    repo.git(&["merge", "--abort"]);
+    manage(
+        &repo.root,
+        &["migrate", "inventory", "0001_initial"],
+        Some(0),
+    );
+    let _ = repo.git_status(&["merge", "main"]);
+    let out = mg_in(&repo, &["rebase", "inventory"], 0);
+    assert!(
+        String::from_utf8_lossy(&out.stdout).contains("0002_b_item_weight -> 0003_b_item_weight"),
+        "{}",
+        describe(&out)
+    );
+    manage(&repo.root, &["migrate", "--noinput"], Some(0));
+    let _ = std::fs::remove_file(repo.root.join("db.sqlite3"));
+    django_sees_no_conflict(&repo.root);
+}

@@ -14,6 +14,7 @@ use migguard_core::source::ProjectSource;
 use migguard_git::{InProgress, Oid};
 
 use crate::args::{LockArgs, MergeArgs, RebaseArgs, SourceArgs};
+use crate::dbstate;
 use crate::workspace::Workspace;
 use crate::{ExitStatus, Printer};
 
@@ -266,9 +267,61 @@ pub fn rebase(args: &RebaseArgs, printer: &mut Printer<'_>) -> Result<ExitStatus
             });
         }
     };
+    // The database first: a moved migration it has applied must be
+    // unapplied while its old file is still there for Django to read.
+    let unchecked = match applied_among_moved(&workspace, &project, &plan) {
+        Ok(applied) if !applied.is_empty() => {
+            let target = plan.base.as_deref().unwrap_or("zero");
+            let unapply = format!(
+                "{} migrate {} {}",
+                dbstate::manage_command(&workspace.settings, &project.settings),
+                dbstate::quote(&plan.app),
+                dbstate::quote(target),
+            );
+            // Django refuses to migrate while the app has two leaves, so
+            // the unapplying happens where it has one.
+            let steps = match in_progress {
+                Some(InProgress::Merge { .. }) => format!(
+                    "`git merge --abort`, `{unapply}`, then merge again and run `migguard rebase {}`",
+                    plan.app
+                ),
+                Some(InProgress::Rebase { .. }) => format!(
+                    "`git rebase --abort`, `{unapply}`, then rebase again and run `migguard rebase {}`",
+                    plan.app
+                ),
+                _ => format!(
+                    "on a revision where `{}` is the only leaf of `{}`, run `{unapply}`; then come back and run `migguard rebase` again",
+                    applied.last().map(String::as_str).unwrap_or_default(),
+                    plan.app
+                ),
+            };
+            printer.error(&format!(
+                "the local database has applied {} of app `{}`, which rebase would rename: \
+                 Django could no longer unapply {}. Unapply first, while the old files are there: {steps}. \
+                 Nothing was {}",
+                applied.join(", "),
+                plan.app,
+                if applied.len() == 1 { "it" } else { "them" },
+                if args.dry_run { "changed (--dry-run)" } else { "written" },
+            ));
+            return Ok(ExitStatus::Failure);
+        }
+        Ok(_) => None,
+        Err(problem) => Some(problem),
+    };
     writeln!(printer.out, "Rebasing {} onto {}", plan.app, plan.onto)?;
     for (old, new) in &plan.moved {
         writeln!(printer.out, "  {old} -> {new}")?;
+    }
+    if let Some(problem) = &unchecked {
+        writeln!(
+            printer.out,
+            "Could not check whether the local database has applied the moved migrations ({problem}). \
+             If it has, unapply them before rebasing: `{} migrate {} {}`.",
+            dbstate::manage_command(&workspace.settings, &project.settings),
+            dbstate::quote(&plan.app),
+            dbstate::quote(plan.base.as_deref().unwrap_or("zero")),
+        )?;
     }
     if args.dry_run {
         for file in &plan.writes {
@@ -286,12 +339,32 @@ pub fn rebase(args: &RebaseArgs, printer: &mut Printer<'_>) -> Result<ExitStatus
         let full = workspace.root.join(path);
         std::fs::remove_file(&full).with_context(|| format!("cannot remove {}", full.display()))?;
     }
-    writeln!(
-        printer.out,
-        "Done. If the moved migrations were applied to a local database, unapply them first (`python manage.py migrate {} {}`) and migrate again.",
-        plan.app, plan.onto
-    )?;
+    writeln!(printer.out, "Done.")?;
     Ok(ExitStatus::Success)
+}
+
+/// The migrations `plan` renames that the local database has applied (as
+/// `status` reads it), or why the database could not be read.
+fn applied_among_moved(
+    workspace: &Workspace,
+    project: &Project,
+    plan: &fix::rebase::RebasePlan,
+) -> Result<Vec<String>, dbstate::DbProblem> {
+    let root = workspace
+        .root
+        .canonicalize()
+        .unwrap_or_else(|_| workspace.root.clone());
+    let db = dbstate::read_database(&root, &workspace.settings, &project.settings, None)?;
+    Ok(plan
+        .moved
+        .iter()
+        .map(|(old, _)| old)
+        .filter(|old| {
+            db.applied
+                .contains(&MigrationKey::new(&plan.app, old.as_str()))
+        })
+        .cloned()
+        .collect())
 }
 
 pub fn lock(args: &LockArgs, printer: &mut Printer<'_>) -> Result<ExitStatus> {

@@ -17,6 +17,9 @@ pub struct RebasePlan {
     pub app: String,
     /// The leaf the moved migrations now follow.
     pub onto: String,
+    /// The migration both branches share, which the first moved migration
+    /// followed: `migrate APP BASE` unapplies the moved ones.
+    pub base: Option<String>,
     /// `(old name, new name)` in order.
     pub moved: Vec<(String, String)>,
     /// Files to delete (the old paths of moved migrations).
@@ -199,6 +202,18 @@ pub fn plan(
     }
     let chain: BTreeSet<&MigrationKey> = ours.migrations.iter().collect();
     let onto = MigrationKey::new(app_label, &theirs.leaf);
+    let base = ours
+        .migrations
+        .first()
+        .and_then(|first| project.migration(first))
+        .and_then(|first| {
+            first.dependencies.iter().find_map(|dep| match &dep.target {
+                DependencyTarget::Key(k) if k.app == app_label && !chain.contains(k) => {
+                    Some(k.name.clone())
+                }
+                _ => None,
+            })
+        });
 
     let mut writes = Vec::new();
     let mut removes = Vec::new();
@@ -294,6 +309,7 @@ pub fn plan(
     Ok(RebasePlan {
         app: app_label.to_owned(),
         onto: theirs.leaf,
+        base,
         moved,
         removes,
         writes,
