@@ -685,3 +685,72 @@ fn rebase_refuses_to_rename_a_migration_the_local_database_has_applied() {
     let _ = std::fs::remove_file(repo.root.join("db.sqlite3"));
     django_sees_no_conflict(&repo.root);
 }
+
+/// `git rebase main` of a branch with two commits, each adding a
+/// migration: at the first, `migguard rebase` renumbers it; at the second,
+/// whose migration still depends on the first's old name, it finds the
+/// renamed migration by its description and moves the second after it.
+#[test]
+fn rebase_follows_a_migration_renamed_at_an_earlier_step_of_a_git_rebase() {
+    let repo = locked_branches();
+    repo.git(&["checkout", "-q", "b"]);
+    repo.write(
+        "inventory/migrations/0003_b_item_color.py",
+        "from django.db import migrations, models\n\n\nclass Migration(migrations.Migration):\n\n    dependencies = [\n        ('inventory', '0002_b_item_weight'),\n    ]\n\n    operations = [\n        migrations.AddField(\n            model_name='item',\n            name='color',\n            field=models.CharField(default='', max_length=20),\n        ),\n    ]\n",
+    );
+    lock(&repo, &[], 0);
+    repo.git(&["add", "-A"]);
+    repo.git(&["commit", "-q", "-m", "color"]);
+
+    let out = repo.git_status(&["rebase", "main"]);
+    assert!(!out.status.success(), "{}", describe(&out));
+    mg_in(&repo, &["rebase", "inventory"], 0);
+    repo.git(&["add", "-A"]);
+    let mut cont = repo.git_cmd(&["rebase", "--continue"]);
+    cont.env("GIT_EDITOR", "true");
+    let out = run(&mut cont, None);
+    assert!(!out.status.success(), "the second commit conflicts too");
+
+    let out = mg_in(&repo, &["rebase", "inventory"], 0);
+    assert!(
+        String::from_utf8_lossy(&out.stdout).contains("0003_b_item_color -> 0004_b_item_color"),
+        "{}",
+        describe(&out)
+    );
+    let dir = repo.root.join("inventory/migrations");
+    let moved = std::fs::read_to_string(dir.join("0004_b_item_color.py")).unwrap();
+    assert!(
+        moved.contains("('inventory', '0003_b_item_weight')"),
+        "{moved}"
+    );
+    assert!(!dir.join("0003_b_item_color.py").exists());
+    assert_eq!(max_migration(&repo), "0004_b_item_color\n");
+    repo.git(&["add", "-A"]);
+    let mut cont = repo.git_cmd(&["rebase", "--continue"]);
+    cont.env("GIT_EDITOR", "true");
+    run(&mut cont, Some(0));
+    lock(&repo, &["--check"], 0);
+    django_sees_no_conflict(&repo.root);
+}
+
+/// A dependency on a migration that exists under no number: the refusal
+/// names it, not a missing common ancestor.
+#[test]
+fn rebase_names_a_missing_dependency() {
+    let (_tmp, project) = copy_of("conflict");
+    let file = project.join("inventory/migrations/0002_b_item_weight.py");
+    let text = std::fs::read_to_string(&file).unwrap();
+    std::fs::write(&file, text.replace("0001_initial", "0001_gone")).unwrap();
+    let out = mg(
+        &project,
+        &["rebase", "inventory", "0002_b_item_weight"],
+        Some(1),
+    );
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains(
+            "`0002_b_item_weight` of app `inventory` depends on `0001_gone`, which is missing"
+        ),
+        "{}",
+        describe(&out)
+    );
+}
