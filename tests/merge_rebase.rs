@@ -754,3 +754,39 @@ fn rebase_names_a_missing_dependency() {
         describe(&out)
     );
 }
+
+/// After `git rebase main` finished without a textual conflict (no lock
+/// files), nothing is in progress: the migration to move is the leaf the
+/// upstream branch lacks, here the branch's tracking branch.
+#[test]
+fn rebase_after_a_finished_git_rebase_moves_the_leaf_upstream_lacks() {
+    let repo = locked_branches();
+    for branch in ["main", "b"] {
+        repo.git(&["checkout", "-q", branch]);
+        repo.git(&[
+            "rm",
+            "-q",
+            "inventory/migrations/max_migration.txt",
+            "orders/migrations/max_migration.txt",
+        ]);
+        repo.git(&["commit", "-q", "--amend", "-m", branch]);
+    }
+    repo.git(&["rebase", "-q", "main"]);
+    let out = mg_in(&repo, &["rebase", "inventory"], 2);
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("no upstream branch"),
+        "{}",
+        describe(&out)
+    );
+    repo.git(&["branch", "-q", "--set-upstream-to=main"]);
+    let out = mg_in(&repo, &["rebase", "inventory"], 0);
+    assert!(
+        String::from_utf8_lossy(&out.stdout).contains("0002_b_item_weight -> 0003_b_item_weight"),
+        "{}",
+        describe(&out)
+    );
+    let dir = repo.root.join("inventory/migrations");
+    assert!(dir.join("0002_a_item_sku.py").exists());
+    assert!(dir.join("0003_b_item_weight.py").exists());
+    django_sees_no_conflict(&repo.root);
+}

@@ -147,31 +147,51 @@ fn from_conflict_markers(content: &str, wanted: Side) -> Option<String> {
 /// branch's migrations stay as they are); in a rebase it is the bottom
 /// side (the commit being replayed onto the upstream branch). Without
 /// markers (an app with no `max_migration.txt`), ours is the one leaf the
-/// other side (the commit merged in, or rebased onto) does not have.
+/// other side (the commit merged in, or rebased onto) does not have. With
+/// no merge or rebase in progress, ours is the one leaf the upstream
+/// branch, or else the branch's tracking branch, does not have.
 fn migration_to_move(
     workspace: &Workspace,
     project: &Project,
     app: &str,
     in_progress: Option<InProgress>,
 ) -> Result<String, String> {
-    let (side, other) = match in_progress {
-        Some(InProgress::Merge { incoming }) => (Side::Top, Some(incoming)),
-        Some(InProgress::Rebase { onto }) => (Side::Bottom, onto),
+    // What the other side has: the commit merged in or rebased onto;
+    // without a merge or rebase in progress (after `git rebase` is done),
+    // the upstream branch or the branch's tracking branch.
+    let (side, others): (Option<Side>, Vec<(String, Oid)>) = match in_progress {
+        Some(InProgress::Merge { incoming }) => {
+            (Some(Side::Top), vec![("MERGE_HEAD".to_owned(), incoming)])
+        }
+        Some(InProgress::Rebase { onto }) => (
+            Some(Side::Bottom),
+            onto.map(|oid| ("the commit rebased onto".to_owned(), oid))
+                .into_iter()
+                .collect(),
+        ),
         _ => {
-            return Err(format!(
-                "name the migration to move: `migguard rebase {app} MIGRATION` (no merge or rebase is in progress to read it from)"
-            ))
+            let mut others: Vec<(String, Oid)> = workspace.upstream().into_iter().collect();
+            if let Some(tracking) = workspace
+                .git
+                .as_ref()
+                .and_then(|(repo, _)| repo.tracking_branch())
+            {
+                others.push(tracking);
+            }
+            (None, others)
         }
     };
-    let content = project
-        .discovery
-        .apps
-        .iter()
-        .find(|a| a.label == app)
-        .and_then(|a| a.max_migration.clone())
-        .unwrap_or_default();
-    if let Some(name) = from_conflict_markers(&content, side) {
-        return Ok(name);
+    if let Some(side) = side {
+        let content = project
+            .discovery
+            .apps
+            .iter()
+            .find(|a| a.label == app)
+            .and_then(|a| a.max_migration.clone())
+            .unwrap_or_default();
+        if let Some(name) = from_conflict_markers(&content, side) {
+            return Ok(name);
+        }
     }
     let leaves = project
         .graph
@@ -179,18 +199,40 @@ fn migration_to_move(
         .get(app)
         .cloned()
         .unwrap_or_default();
-    let theirs = other.and_then(|oid| workspace.tree_at(&oid.to_string()).ok());
-    let ours: Vec<&String> = match &theirs {
-        Some(tree) => leaves
+    let mut ours: Vec<&String> = Vec::new();
+    for (_, oid) in &others {
+        let Ok(tree) = workspace.tree_at(&oid.to_string()) else {
+            continue;
+        };
+        ours = leaves
             .iter()
             .filter(|leaf| {
                 project
                     .migration(&MigrationKey::new(app, leaf.as_str()))
                     .is_some_and(|m| tree.content_id(&m.path).is_none())
             })
-            .collect(),
-        None => Vec::new(),
-    };
+            .collect();
+        if ours.len() == 1 {
+            break;
+        }
+    }
+    if side.is_none() {
+        return match ours.as_slice() {
+            [only] => Ok((*only).clone()),
+            _ => Err(format!(
+                "name the migration to move: `migguard rebase {app} MIGRATION` (no merge or rebase is in progress, \
+                 and {})",
+                if others.is_empty() {
+                    "no upstream branch (`[tool.migguard] upstream`, origin's default branch or this branch's tracking branch) to compare with".to_owned()
+                } else {
+                    format!(
+                        "no single leaf of {app} that {} lacks",
+                        others.iter().map(|(name, _)| name.as_str()).collect::<Vec<_>>().join(" or ")
+                    )
+                }
+            )),
+        };
+    }
     match ours.as_slice() {
         [only] => Ok((*only).clone()),
         _ => Err(format!(
