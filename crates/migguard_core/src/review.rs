@@ -15,8 +15,13 @@
 //! One block per migration, sorted by path, so that two branches reviewing
 //! different migrations merge without conflict.
 
+use std::collections::BTreeMap;
+
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
+
+use crate::diagnostic::{Diagnostic, Severity};
+use crate::source::ProjectSource;
 
 /// The file's name, at the project root.
 pub const FILE_NAME: &str = "migguard-reviews.toml";
@@ -50,6 +55,52 @@ pub fn sha256_hex(bytes: &[u8]) -> String {
         .iter()
         .map(|b| format!("{b:02x}"))
         .collect()
+}
+
+/// The review file of `source`: none is an empty one; one that does not
+/// parse is an error (and its reviews count for nothing).
+pub fn load(source: &dyn ProjectSource) -> Result<ReviewFile, ReviewFileError> {
+    match source.read(FILE_NAME) {
+        Ok(bytes) => ReviewFile::parse(&String::from_utf8_lossy(&bytes)),
+        Err(_) => Ok(ReviewFile::default()),
+    }
+}
+
+/// Split `findings` into those still to act on and the errors a review
+/// covers (its file's current content, its rule), as pre-push and
+/// `check --since` both judge them. Warnings and notes are never reviewed
+/// away.
+pub fn split_reviewed(
+    findings: Vec<Diagnostic>,
+    reviews: &ReviewFile,
+    source: &dyn ProjectSource,
+) -> (Vec<Diagnostic>, Vec<Diagnostic>) {
+    let mut hashes: BTreeMap<String, String> = BTreeMap::new();
+    let mut open = Vec::new();
+    let mut reviewed = Vec::new();
+    for d in findings {
+        let Some(path) = d
+            .location
+            .path
+            .clone()
+            .filter(|_| d.severity == Severity::Error)
+        else {
+            open.push(d);
+            continue;
+        };
+        let sha = hashes.entry(path.clone()).or_insert_with(|| {
+            source
+                .read(&path)
+                .map(|b| sha256_hex(&b))
+                .unwrap_or_default()
+        });
+        if reviews.covers(&path, sha, d.rule.name()) {
+            reviewed.push(d);
+        } else {
+            open.push(d);
+        }
+    }
+    (open, reviewed)
 }
 
 impl ReviewFile {
