@@ -594,3 +594,78 @@ fn check_since_drops_reviewed_findings_as_pre_push_does() {
     commit_file(&repo, REMOVE, &edited, "edit the reviewed migration");
     assert!(check("json", Some(1)).contains("MG401"));
 }
+
+/// Two branches each review a different migration: the review file's
+/// lines are whole reviews and `migguard install` gave it a union merge,
+/// so the real `git merge` keeps both without a conflict, and both
+/// reviews still count.
+#[test]
+fn reviews_of_two_branches_merge_without_conflict() {
+    const DELETE: &str = "store/migrations/0003_delete_coupon_add_description.py";
+    let repo = pushed_project();
+    let attributes = std::fs::read_to_string(repo.root.join(".gitattributes")).unwrap();
+    assert!(
+        attributes.contains("migguard-reviews.toml merge=union"),
+        "{attributes}"
+    );
+    commit_file(&repo, REMOVE, &fixture(REMOVE), "remove legacy_code");
+    commit_file(&repo, DELETE, &fixture(DELETE), "delete coupon");
+    repo.git(&["branch", "other"]);
+    let root = repo.root.to_str().unwrap().to_owned();
+    for (branch, file) in [("main", REMOVE), ("other", DELETE)] {
+        repo.git(&["checkout", "-q", branch]);
+        repo.migguard(
+            &[
+                "review".as_ref(),
+                "--yes".as_ref(),
+                "--path".as_ref(),
+                root.as_ref(),
+                file.as_ref(),
+            ],
+            Some(0),
+        );
+        repo.git(&["add", "migguard-reviews.toml"]);
+        repo.git(&["commit", "--no-verify", "-q", "-m", "review"]);
+    }
+    repo.git(&["checkout", "-q", "main"]);
+    // The errors `check --since` still reports on the two files.
+    let errors = || -> Vec<serde_json::Value> {
+        let out = repo.migguard(
+            &[
+                "check".as_ref(),
+                "--since".as_ref(),
+                "origin/main".as_ref(),
+                "--format".as_ref(),
+                "json".as_ref(),
+                root.as_ref(),
+            ],
+            None,
+        );
+        assert!(stderr(&out).is_empty(), "{}", describe(&out));
+        crate::support::stdout_json(&out)["diagnostics"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|d| d["path"] == REMOVE || d["path"] == DELETE)
+            .filter(|d| d["severity"] == "error")
+            .cloned()
+            .collect()
+    };
+    let before = errors();
+    assert!(
+        !before.is_empty() && before.iter().all(|d| d["path"] == DELETE),
+        "main reviewed only {REMOVE}: {before:?}"
+    );
+    let out = repo.git_status(&["merge", "--no-verify", "--no-edit", "other"]);
+    assert!(out.status.success(), "{}", describe(&out));
+    let merged = std::fs::read_to_string(repo.root.join("migguard-reviews.toml")).unwrap();
+    assert!(
+        merged.contains(REMOVE) && merged.contains(DELETE) && !merged.contains("<<<<<<<"),
+        "{merged}"
+    );
+    let after = errors();
+    assert!(
+        after.is_empty(),
+        "both reviews count after the merge: {after:?}"
+    );
+}

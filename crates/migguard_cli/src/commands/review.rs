@@ -115,6 +115,15 @@ pub fn run(args: &ReviewArgs, printer: &mut Printer<'_>) -> Result<ExitStatus> {
     if recorded > 0 {
         std::fs::write(&file_path, reviews.to_toml())
             .with_context(|| format!("cannot write {}", file_path.display()))?;
+        if let Some(top) = workspace.git.as_ref().and_then(|(repo, _)| repo.workdir()) {
+            if ensure_union_merge(&top)? {
+                writeln!(
+                    printer.out,
+                    "Added `{}` to .gitattributes, so that git merges the reviews of two branches: commit it too.",
+                    review::GITATTRIBUTES_LINE
+                )?;
+            }
+        }
         writeln!(
             printer.out,
             "Recorded {recorded} review{} in {}: commit it with the migrations. Changing a reviewed file voids its review.",
@@ -123,6 +132,28 @@ pub fn run(args: &ReviewArgs, printer: &mut Printer<'_>) -> Result<ExitStatus> {
         )?;
     }
     Ok(ExitStatus::Success)
+}
+
+/// Give the review file a union merge in the work tree's `.gitattributes`
+/// (`top`), unless some line already does. Whether the line was added.
+pub fn ensure_union_merge(top: &Path) -> Result<bool> {
+    let path = top.join(".gitattributes");
+    let text = match std::fs::read_to_string(&path) {
+        Ok(text) => text,
+        Err(err) if err.kind() == std::io::ErrorKind::NotFound => String::new(),
+        Err(err) => return Err(err).with_context(|| format!("cannot read {}", path.display())),
+    };
+    if review::has_union_merge(&text) {
+        return Ok(false);
+    }
+    let mut text = text;
+    if !text.is_empty() && !text.ends_with('\n') {
+        text.push('\n');
+    }
+    text.push_str(review::GITATTRIBUTES_LINE);
+    text.push('\n');
+    std::fs::write(&path, text).with_context(|| format!("cannot write {}", path.display()))?;
+    Ok(true)
 }
 
 /// The migrations to review: the named files, or those whose content
