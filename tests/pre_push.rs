@@ -669,3 +669,59 @@ fn reviews_of_two_branches_merge_without_conflict() {
         "both reviews count after the merge: {after:?}"
     );
 }
+
+/// `review --yes` without files reviews what differs from upstream but
+/// keeps a review that still covers its file (reviewer, date, note); a
+/// file named on the command line is reviewed again.
+#[test]
+fn review_without_files_keeps_reviews_that_still_cover_their_file() {
+    const DELETE: &str = "store/migrations/0003_delete_coupon_add_description.py";
+    let repo = pushed_project();
+    repo.git(&["checkout", "-q", "-b", "feature"]);
+    commit_file(&repo, REMOVE, &fixture(REMOVE), "remove legacy_code");
+    let root = repo.root.to_str().unwrap().to_owned();
+    let review = |note: &str, files: &[&str]| {
+        let mut args: Vec<&std::ffi::OsStr> = vec![
+            "review".as_ref(),
+            "--yes".as_ref(),
+            "--note".as_ref(),
+            note.as_ref(),
+            "--path".as_ref(),
+            root.as_ref(),
+        ];
+        args.extend(files.iter().map(|f| std::ffi::OsStr::new(*f)));
+        let out = repo.migguard(&args, Some(0));
+        String::from_utf8_lossy(&out.stdout).into_owned()
+    };
+    let line_of = |path: &str| -> String {
+        std::fs::read_to_string(repo.root.join("migguard-reviews.toml"))
+            .unwrap()
+            .lines()
+            .find(|l| l.contains(path))
+            .unwrap_or_default()
+            .to_owned()
+    };
+    review("first look", &[REMOVE]);
+    commit_file(&repo, DELETE, &fixture(DELETE), "delete coupon");
+    let stdout = review("second look", &[]);
+    assert!(
+        stdout.contains(&format!("{REMOVE}: already reviewed by")),
+        "{stdout}"
+    );
+    assert!(
+        line_of(REMOVE).contains("first look"),
+        "{}",
+        line_of(REMOVE)
+    );
+    assert!(
+        line_of(DELETE).contains("second look"),
+        "{}",
+        line_of(DELETE)
+    );
+    review("third look", &[REMOVE]);
+    assert!(
+        line_of(REMOVE).contains("third look"),
+        "{}",
+        line_of(REMOVE)
+    );
+}

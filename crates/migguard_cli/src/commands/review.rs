@@ -78,6 +78,30 @@ pub fn run(args: &ReviewArgs, printer: &mut Printer<'_>) -> Result<ExitStatus> {
             )?;
             continue;
         };
+        let mut rules: Vec<String> = found.iter().map(|d| d.rule.name().to_owned()).collect();
+        rules.sort();
+        rules.dedup();
+        // Bound to the content git stores, as pre-push reads it from the
+        // pushed commit (line endings converted under `core.autocrlf`).
+        let sha256 = review::sha256_hex(&workspace.stored_content(&migration.path)?);
+        // Without named files, a review that still covers the file is kept
+        // (reviewer, date and note): only a named file is reviewed again.
+        if args.files.is_empty()
+            && rules
+                .iter()
+                .all(|rule| reviews.covers(&migration.path, &sha256, rule))
+        {
+            let earlier = reviews.find(&migration.path);
+            writeln!(
+                printer.out,
+                "{}: already reviewed{}.",
+                migration.path,
+                earlier
+                    .map(|r| format!(" by {} on {}", r.reviewer, r.date))
+                    .unwrap_or_default()
+            )?;
+            continue;
+        }
         let shown: Vec<_> = found.iter().map(|d| (*d).clone()).collect();
         render::render(
             Format::Text,
@@ -86,9 +110,6 @@ pub fn run(args: &ReviewArgs, printer: &mut Printer<'_>) -> Result<ExitStatus> {
             &options,
             printer.out,
         )?;
-        let mut rules: Vec<String> = found.iter().map(|d| d.rule.name().to_owned()).collect();
-        rules.sort();
-        rules.dedup();
         for rule in &rules {
             if let Some(why) = migguard_core::rules::Rule::lookup(rule).map(|r| why(r.doc())) {
                 writeln!(printer.out, "{rule}: {why}\n")?;
@@ -98,12 +119,9 @@ pub fn run(args: &ReviewArgs, printer: &mut Printer<'_>) -> Result<ExitStatus> {
             writeln!(printer.out, "Skipped {}.", migration.path)?;
             continue;
         }
-        // Bound to the content git stores, as pre-push reads it from the
-        // pushed commit (line endings converted under `core.autocrlf`).
-        let bytes = workspace.stored_content(&migration.path)?;
         reviews.record(Review {
             path: migration.path.clone(),
-            sha256: review::sha256_hex(&bytes),
+            sha256,
             rules,
             reviewer: reviewer.clone(),
             date: today.clone(),
