@@ -417,11 +417,11 @@ fn a_review_matches_the_pushed_file_under_autocrlf() {
     );
 }
 
-/// `migguard review FILE...` in a project below the top of the repository
-/// compares with the upstream branch at the project's directory: a
-/// migration already upstream is not taken for one this branch creates.
-#[test]
-fn review_of_a_project_in_a_subdirectory_knows_what_is_upstream() {
+/// The rules project moved to `proj/` of the repository, `0002` (adds a
+/// column) pushed on `main`, and `feature` (checked out) removing it in
+/// `0003`, whose push the hook refused: the repository, the refused push,
+/// and the two migrations' repository paths.
+fn subdirectory_project() -> (GitRepo, std::process::Output, &'static str, &'static str) {
     let repo = GitRepo::new();
     repo.install();
     copy_tree(&repo, &rules_project(), "", &|rel| {
@@ -462,7 +462,16 @@ fn review_of_a_project_in_a_subdirectory_knows_what_is_upstream() {
         "the deployed column's removal needs a review: {}",
         describe(&out)
     );
+    (repo, out, added, removed)
+}
 
+/// `migguard review FILE...` in a project below the top of the repository
+/// compares with the upstream branch at the project's directory: a
+/// migration already upstream is not taken for one this branch creates.
+#[test]
+fn review_of_a_project_in_a_subdirectory_knows_what_is_upstream() {
+    let (repo, _, added, removed) = subdirectory_project();
+    let proj = repo.root.join("proj");
     let out = repo.migguard(
         &[
             "review".as_ref(),
@@ -723,5 +732,102 @@ fn review_without_files_keeps_reviews_that_still_cover_their_file() {
         line_of(REMOVE).contains("third look"),
         "{}",
         line_of(REMOVE)
+    );
+}
+
+/// The project lies in `proj/`, the hooks at the top: pre-push prints
+/// paths from the top, and the `migguard review` command it prints works
+/// as printed from there, or from inside the project, writing the one
+/// review file pre-push reads.
+#[test]
+fn the_review_command_pre_push_prints_works_where_git_push_runs() {
+    let (repo, refused, _, removed) = subdirectory_project();
+    let err = stderr(&refused);
+    assert!(err.contains(&format!("--> {removed}:")), "{err}");
+    let command = err
+        .lines()
+        .map(str::trim)
+        .find(|l| l.starts_with("migguard review "))
+        .unwrap_or_else(|| panic!("no review command: {err}"));
+    assert_eq!(command, format!("migguard review {removed}"));
+
+    // As printed, at the top of the work tree.
+    let out = repo.migguard(
+        &[
+            "review".as_ref(),
+            "--yes".as_ref(),
+            "--note".as_ref(),
+            "from the top".as_ref(),
+            removed.as_ref(),
+        ],
+        Some(0),
+    );
+    assert!(
+        String::from_utf8_lossy(&out.stdout)
+            .contains("Reviewed store/migrations/0003_remove_product_scratch.py"),
+        "{}",
+        describe(&out)
+    );
+    assert!(!repo.root.join("migguard-reviews.toml").exists());
+    let file = repo.root.join("proj/migguard-reviews.toml");
+    assert!(std::fs::read_to_string(&file)
+        .unwrap()
+        .contains("from the top"));
+
+    // From a directory inside the project, with the path from the top.
+    let mut inside = repo.command(crate::support::migguard_bin("migguard"));
+    inside.current_dir(repo.root.join("proj/store")).args([
+        "review",
+        "--yes",
+        "--note",
+        "from inside",
+        removed,
+    ]);
+    let out = crate::support::run(&mut inside, Some(0));
+    assert!(
+        std::fs::read_to_string(&file)
+            .unwrap()
+            .contains("from inside"),
+        "{}",
+        describe(&out)
+    );
+    assert!(!repo.root.join("proj/store/migguard-reviews.toml").exists());
+
+    repo.git(&["add", "proj/migguard-reviews.toml"]);
+    repo.git(&["commit", "--no-verify", "-q", "-m", "review"]);
+    let out = repo.git_status(&["push", "-q", "-u", "origin", "feature"]);
+    assert!(out.status.success(), "{}", describe(&out));
+
+    // CI annotations and code scanning name files from the top too.
+    let proj = repo.root.join("proj");
+    let check = |format: &str| {
+        let out = repo.migguard(
+            &[
+                "check".as_ref(),
+                "--since".as_ref(),
+                "main".as_ref(),
+                "--format".as_ref(),
+                format.as_ref(),
+                proj.as_os_str(),
+            ],
+            None,
+        );
+        String::from_utf8_lossy(&out.stdout).into_owned()
+    };
+    let github = check("github");
+    assert!(
+        github.contains("file=proj/store/") && !github.contains("file=store/"),
+        "{github}"
+    );
+    let sarif: serde_json::Value = serde_json::from_str(&check("sarif")).unwrap();
+    let uris: Vec<&str> = sarif["runs"][0]["results"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|r| r["locations"][0]["physicalLocation"]["artifactLocation"]["uri"].as_str())
+        .collect();
+    assert!(
+        !uris.is_empty() && uris.iter().all(|u| u.starts_with("proj/")),
+        "{uris:?}"
     );
 }

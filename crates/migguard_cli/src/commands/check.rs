@@ -81,9 +81,17 @@ pub fn run(args: &CheckArgs, printer: &mut Printer<'_>) -> Result<ExitStatus> {
         CheckFormat::Github => Format::Github,
         CheckFormat::Sarif => Format::Sarif,
     };
+    // Code scanning and workflow annotations name files from the top of
+    // the repository, wherever the project lies in it.
+    let path_prefix = match (format, &workspace.git) {
+        (Format::Github | Format::Sarif, Some((_, prefix))) if !prefix.is_empty() => {
+            format!("{prefix}/")
+        }
+        _ => String::new(),
+    };
     let options = RenderOptions {
         color: printer.color,
-        path_prefix: String::new(),
+        path_prefix,
     };
     render::render(format, &diagnostics, source, &options, printer.out)?;
     if let Some(err) = django_failed {

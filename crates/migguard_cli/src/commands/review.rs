@@ -13,15 +13,18 @@ use migguard_core::render::{self, Format, RenderOptions};
 use migguard_core::review::{self, Review, ReviewFile};
 use migguard_core::source::ProjectSource;
 
+use migguard_core::source::WorkTree;
+use migguard_git::Repo;
+
 use crate::args::{ReviewArgs, SourceArgs};
-use crate::workspace::Workspace;
+use crate::workspace::{project_prefix, Workspace};
 use crate::{ExitStatus, Printer};
 
 pub fn run(args: &ReviewArgs, printer: &mut Printer<'_>) -> Result<ExitStatus> {
     let workspace = Workspace::open(&SourceArgs {
         at: None,
         staged: false,
-        path: args.path.clone(),
+        path: project_dir(&args.path),
     })?;
     let project = workspace.analyze()?;
     let selection = match select(args, &workspace, &project)? {
@@ -185,7 +188,8 @@ fn select(
     if !args.files.is_empty() {
         let mut named = BTreeSet::new();
         for file in &args.files {
-            let rel = relative_to(&workspace.root, file);
+            let top = workspace.git.as_ref().and_then(|(repo, _)| repo.workdir());
+            let rel = relative_to(&workspace.root, top.as_deref(), file);
             let migration = project.migration_at(&rel).with_context(|| {
                 format!("{} is not a migration of this project", file.display())
             })?;
@@ -205,15 +209,41 @@ fn select(
     }
 }
 
-/// A path as typed (relative to the current directory, or absolute) made
-/// relative to the project root.
-fn relative_to(root: &Path, file: &Path) -> String {
+/// The project `review` works on from `given` (`--path`, default the
+/// current directory): in a repository, the project the hooks find
+/// ([`project_prefix`]) when `given` lies in it or above it, so that
+/// `review` run from any directory of the project, or from the top of the
+/// repository, writes the review file pre-push reads. A directory with its
+/// own `manage.py` is a project of its own.
+fn project_dir(given: &Path) -> PathBuf {
+    if given.join("manage.py").is_file() {
+        return given.to_path_buf();
+    }
+    let found = || -> Option<PathBuf> {
+        let top = Repo::discover(given).ok()?.workdir()?;
+        let prefix = project_prefix(&WorkTree::new(&top)).ok()?;
+        let project = top.join(prefix);
+        let project = project.canonicalize().unwrap_or(project);
+        let here = given.canonicalize().ok()?;
+        (here.starts_with(&project) || project.starts_with(&here)).then_some(project)
+    };
+    found().unwrap_or_else(|| given.to_path_buf())
+}
+
+/// A path as typed made relative to the project root: relative to the
+/// current directory, or absolute, or else relative to the top of the
+/// repository (as pre-push prints them).
+fn relative_to(root: &Path, top: Option<&Path>, file: &Path) -> String {
     let absolute: PathBuf = if file.is_absolute() {
         file.to_path_buf()
     } else {
-        std::env::current_dir()
+        let here = std::env::current_dir()
             .map(|d| d.join(file))
-            .unwrap_or_else(|_| file.to_path_buf())
+            .unwrap_or_else(|_| file.to_path_buf());
+        match top.map(|top| top.join(file)) {
+            Some(from_top) if !here.exists() && from_top.exists() => from_top,
+            _ => here,
+        }
     };
     let absolute = absolute.canonicalize().unwrap_or(absolute);
     let root = root.canonicalize().unwrap_or_else(|_| root.to_path_buf());

@@ -91,7 +91,7 @@ fn check_update(
     if !unreadable.is_empty() {
         let options = RenderOptions {
             color: printer.color_err,
-            path_prefix: String::new(),
+            path_prefix: repo_prefix(&prefix),
         };
         render::render(Format::Text, &unreadable, &source, &options, printer.err)?;
         let _ = writeln!(
@@ -154,12 +154,14 @@ fn check_update(
     }
     let options = RenderOptions {
         color: printer.color_err,
-        path_prefix: String::new(),
+        path_prefix: repo_prefix(&prefix),
     };
     render::render(Format::Text, &unreviewed, &source, &options, printer.err)?;
+    // From the top of the work tree, where `git push` runs the hook.
     let mut paths: Vec<String> = unreviewed
         .iter()
-        .filter_map(|d| d.location.path.clone())
+        .filter_map(|d| d.location.path.as_ref())
+        .map(|path| format!("{}{path}", repo_prefix(&prefix)))
         .collect();
     paths.dedup();
     let _ = writeln!(
@@ -174,6 +176,16 @@ fn check_update(
         paths.join(" ")
     );
     Ok(ExitStatus::Failure)
+}
+
+/// The project's directory in the repository as a prefix of its paths:
+/// `backend/`, or nothing at the top.
+fn repo_prefix(prefix: &str) -> String {
+    if prefix.is_empty() {
+        String::new()
+    } else {
+        format!("{}/", prefix.trim_end_matches('/'))
+    }
 }
 
 fn analyze(
