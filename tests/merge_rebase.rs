@@ -591,6 +591,7 @@ fn lock_reads_files_one_way_and_names_unknown_apps() {
         &["lock", "--check", "nosuch"],
         &["merge", "nosuch"],
         &["rebase", "nosuch", "0002_x"],
+        &["rebase", "nosuch"],
     ] {
         let out = mg_in(&repo, args, 2);
         let err = String::from_utf8_lossy(&out.stderr);

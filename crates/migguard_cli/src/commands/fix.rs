@@ -282,6 +282,12 @@ pub fn rebase(args: &RebaseArgs, printer: &mut Printer<'_>) -> Result<ExitStatus
         .git
         .as_ref()
         .and_then(|(repo, _)| repo.in_progress());
+    // An app the project lacks is said as such, before looking for the
+    // migration to move in it.
+    if let Err(unknown) = fix::select(&project, std::slice::from_ref(&args.app)) {
+        printer.error(&unknown.to_string());
+        return Ok(ExitStatus::Error);
+    }
     let migration = match &args.migration {
         Some(m) => m.clone(),
         None => match migration_to_move(&workspace, &project, &args.app, in_progress) {
