@@ -36,6 +36,11 @@ pub enum RebaseRefusal {
     #[error("app `{0}` has one leaf; there is nothing to rebase")]
     NoConflict(String),
     #[error(
+        "`{path}` of app `{app}` cannot be read as a migration, so the app's leaves are unknown: \
+         fix or remove it first (nothing was written)"
+    )]
+    UnreadableMigration { app: String, path: String },
+    #[error(
         "app `{app}` has {count} leaves; rebase needs exactly two (merge or rebase them pairwise)"
     )]
     TooManyLeaves { app: String, count: usize },
@@ -97,6 +102,12 @@ fn two_branches(
     app: &str,
     migration: &str,
 ) -> Result<(Branch, Branch), RebaseRefusal> {
+    if let Some(path) = super::unreadable(project, app) {
+        return Err(RebaseRefusal::UnreadableMigration {
+            app: app.to_owned(),
+            path: path.to_owned(),
+        });
+    }
     let leaves = project
         .graph
         .conflicts
