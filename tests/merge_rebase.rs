@@ -232,8 +232,12 @@ fn merge_and_rebase_never_write_over_a_file_they_cannot_read() {
     let merge = dir.join("0003_merge_0002_a_item_sku_0002_b_item_weight.py");
     std::fs::write(&merge, broken).unwrap();
     let out = mg(&project, &["merge", "inventory"], Some(1));
+    // The app's leaves are unknown while one of its files cannot be read
+    // (analysis claims no conflict there): said as such, not "one leaf".
     assert!(
-        String::from_utf8_lossy(&out.stderr).contains("already exists"),
+        String::from_utf8_lossy(&out.stderr).contains(
+            "`inventory/migrations/0003_merge_0002_a_item_sku_0002_b_item_weight.py` of app `inventory` cannot be read as a migration"
+        ),
         "{}",
         describe(&out)
     );
@@ -591,6 +595,7 @@ fn lock_reads_files_one_way_and_names_unknown_apps() {
         &["lock", "--check", "nosuch"],
         &["merge", "nosuch"],
         &["rebase", "nosuch", "0002_x"],
+        &["rebase", "nosuch"],
     ] {
         let out = mg_in(&repo, args, 2);
         let err = String::from_utf8_lossy(&out.stderr);
@@ -620,6 +625,165 @@ fn rebase_during_a_merge_without_lock_files_moves_the_leaf_only_we_have() {
     }
     // On b, merge main: git sees no textual conflict, the app has two leaves.
     repo.git(&["merge", "-q", "--no-commit", "--no-ff", "main"]);
+    let out = mg_in(&repo, &["rebase", "inventory"], 0);
+    assert!(
+        String::from_utf8_lossy(&out.stdout).contains("0002_b_item_weight -> 0003_b_item_weight"),
+        "{}",
+        describe(&out)
+    );
+    let dir = repo.root.join("inventory/migrations");
+    assert!(dir.join("0002_a_item_sku.py").exists());
+    assert!(dir.join("0003_b_item_weight.py").exists());
+    django_sees_no_conflict(&repo.root);
+}
+
+/// The feature branch's migration is applied to the local database when
+/// `main` is merged in: rebase refuses before touching a file, naming it
+/// and how to unapply it (to the migration both branches share, while its
+/// file is still there, and where Django sees one leaf); once unapplied, it
+/// moves.
+#[test]
+fn rebase_refuses_to_rename_a_migration_the_local_database_has_applied() {
+    let repo = locked_branches();
+    repo.git(&["checkout", "-q", "b"]);
+    manage(&repo.root, &["migrate", "--noinput"], Some(0));
+    let out = repo.git_status(&["merge", "main"]);
+    assert!(!out.status.success(), "{}", describe(&out));
+    let dir = repo.root.join("inventory/migrations");
+    let before = max_migration(&repo);
+    for args in [
+        &["rebase", "--dry-run", "inventory"][..],
+        &["rebase", "inventory"],
+    ] {
+        let out = mg_in(&repo, args, 1);
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(
+            err.contains("the local database has applied 0002_b_item_weight of app `inventory`")
+                && err.contains(
+                    "`git merge --abort`, `python3 manage.py migrate inventory 0001_initial`, then merge again"
+                ),
+            "{args:?}: {}",
+            describe(&out)
+        );
+        assert!(dir.join("0002_b_item_weight.py").exists(), "nothing moved");
+        assert!(
+            !dir.join("0003_b_item_weight.py").exists(),
+            "nothing written"
+        );
+        assert_eq!(max_migration(&repo), before, "nothing written");
+    }
+    // The advice works: Django can still read the file it unapplies.
+    repo.git(&["merge", "--abort"]);
+    manage(
+        &repo.root,
+        &["migrate", "inventory", "0001_initial"],
+        Some(0),
+    );
+    let _ = repo.git_status(&["merge", "main"]);
+    let out = mg_in(&repo, &["rebase", "inventory"], 0);
+    assert!(
+        String::from_utf8_lossy(&out.stdout).contains("0002_b_item_weight -> 0003_b_item_weight"),
+        "{}",
+        describe(&out)
+    );
+    manage(&repo.root, &["migrate", "--noinput"], Some(0));
+    let _ = std::fs::remove_file(repo.root.join("db.sqlite3"));
+    django_sees_no_conflict(&repo.root);
+}
+
+/// `git rebase main` of a branch with two commits, each adding a
+/// migration: at the first, `migguard rebase` renumbers it; at the second,
+/// whose migration still depends on the first's old name, it finds the
+/// renamed migration by its description and moves the second after it.
+#[test]
+fn rebase_follows_a_migration_renamed_at_an_earlier_step_of_a_git_rebase() {
+    let repo = locked_branches();
+    repo.git(&["checkout", "-q", "b"]);
+    repo.write(
+        "inventory/migrations/0003_b_item_color.py",
+        "from django.db import migrations, models\n\n\nclass Migration(migrations.Migration):\n\n    dependencies = [\n        ('inventory', '0002_b_item_weight'),\n    ]\n\n    operations = [\n        migrations.AddField(\n            model_name='item',\n            name='color',\n            field=models.CharField(default='', max_length=20),\n        ),\n    ]\n",
+    );
+    lock(&repo, &[], 0);
+    repo.git(&["add", "-A"]);
+    repo.git(&["commit", "-q", "-m", "color"]);
+
+    let out = repo.git_status(&["rebase", "main"]);
+    assert!(!out.status.success(), "{}", describe(&out));
+    mg_in(&repo, &["rebase", "inventory"], 0);
+    repo.git(&["add", "-A"]);
+    let mut cont = repo.git_cmd(&["rebase", "--continue"]);
+    cont.env("GIT_EDITOR", "true");
+    let out = run(&mut cont, None);
+    assert!(!out.status.success(), "the second commit conflicts too");
+
+    let out = mg_in(&repo, &["rebase", "inventory"], 0);
+    assert!(
+        String::from_utf8_lossy(&out.stdout).contains("0003_b_item_color -> 0004_b_item_color"),
+        "{}",
+        describe(&out)
+    );
+    let dir = repo.root.join("inventory/migrations");
+    let moved = std::fs::read_to_string(dir.join("0004_b_item_color.py")).unwrap();
+    assert!(
+        moved.contains("('inventory', '0003_b_item_weight')"),
+        "{moved}"
+    );
+    assert!(!dir.join("0003_b_item_color.py").exists());
+    assert_eq!(max_migration(&repo), "0004_b_item_color\n");
+    repo.git(&["add", "-A"]);
+    let mut cont = repo.git_cmd(&["rebase", "--continue"]);
+    cont.env("GIT_EDITOR", "true");
+    run(&mut cont, Some(0));
+    lock(&repo, &["--check"], 0);
+    django_sees_no_conflict(&repo.root);
+}
+
+/// A dependency on a migration that exists under no number: the refusal
+/// names it, not a missing common ancestor.
+#[test]
+fn rebase_names_a_missing_dependency() {
+    let (_tmp, project) = copy_of("conflict");
+    let file = project.join("inventory/migrations/0002_b_item_weight.py");
+    let text = std::fs::read_to_string(&file).unwrap();
+    std::fs::write(&file, text.replace("0001_initial", "0001_gone")).unwrap();
+    let out = mg(
+        &project,
+        &["rebase", "inventory", "0002_b_item_weight"],
+        Some(1),
+    );
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains(
+            "`0002_b_item_weight` of app `inventory` depends on `0001_gone`, which is missing"
+        ),
+        "{}",
+        describe(&out)
+    );
+}
+
+/// After `git rebase main` finished without a textual conflict (no lock
+/// files), nothing is in progress: the migration to move is the leaf the
+/// upstream branch lacks, here the branch's tracking branch.
+#[test]
+fn rebase_after_a_finished_git_rebase_moves_the_leaf_upstream_lacks() {
+    let repo = locked_branches();
+    for branch in ["main", "b"] {
+        repo.git(&["checkout", "-q", branch]);
+        repo.git(&[
+            "rm",
+            "-q",
+            "inventory/migrations/max_migration.txt",
+            "orders/migrations/max_migration.txt",
+        ]);
+        repo.git(&["commit", "-q", "--amend", "-m", branch]);
+    }
+    repo.git(&["rebase", "-q", "main"]);
+    let out = mg_in(&repo, &["rebase", "inventory"], 2);
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("no upstream branch"),
+        "{}",
+        describe(&out)
+    );
+    repo.git(&["branch", "-q", "--set-upstream-to=main"]);
     let out = mg_in(&repo, &["rebase", "inventory"], 0);
     assert!(
         String::from_utf8_lossy(&out.stdout).contains("0002_b_item_weight -> 0003_b_item_weight"),

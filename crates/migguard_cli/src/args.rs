@@ -180,7 +180,9 @@ pub struct RebaseArgs {
     /// chain). Default: ours, read from the conflict markers git left in
     /// max_migration.txt: in a merge the branch being merged into (the
     /// incoming branch is left as it is), in a rebase the commit being
-    /// replayed. Migrations the upstream branch, the branch merged in or
+    /// replayed. With no merge or rebase in progress (after `git rebase`
+    /// finished), the leaf the upstream branch (or the branch's tracking
+    /// branch) lacks. Migrations the upstream branch, the branch merged in or
     /// the commit rebased onto already have are never renamed.
     pub migration: Option<String>,
     /// Print what would change instead of changing it.

@@ -3,20 +3,23 @@
 //! SHA-256 of the file's content so that any later change voids it.
 //!
 //! ```toml
-//! [[review]]
-//! path = "blog/migrations/0005_remove_post_subtitle.py"
-//! sha256 = "3f1c…"
-//! rules = ["remove-field"]
-//! reviewer = "Ada Lovelace <ada@example.com>"
-//! date = "2026-11-22"
-//! note = "subtitle has been unused since 2.3"
+//! review = [
+//!     { path = "blog/migrations/0005_remove_post_subtitle.py", sha256 = "3f1c…", rules = ["remove-field"], reviewer = "Ada Lovelace <ada@example.com>", date = "2026-11-22", note = "subtitle has been unused since 2.3" },
+//! ]
 //! ```
 //!
-//! One block per migration, sorted by path, so that two branches reviewing
-//! different migrations merge without conflict.
+//! One line per migration, sorted by path: with `merge=union` for the
+//! file in `.gitattributes` (which `migguard install` and `migguard
+//! review` add), two branches reviewing different migrations merge without
+//! conflict. `[[review]]` blocks (the earlier layout) are read too.
+
+use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
+
+use crate::diagnostic::{Diagnostic, Severity};
+use crate::source::ProjectSource;
 
 /// The file's name, at the project root.
 pub const FILE_NAME: &str = "migguard-reviews.toml";
@@ -52,6 +55,52 @@ pub fn sha256_hex(bytes: &[u8]) -> String {
         .collect()
 }
 
+/// The review file of `source`: none is an empty one; one that does not
+/// parse is an error (and its reviews count for nothing).
+pub fn load(source: &dyn ProjectSource) -> Result<ReviewFile, ReviewFileError> {
+    match source.read(FILE_NAME) {
+        Ok(bytes) => ReviewFile::parse(&String::from_utf8_lossy(&bytes)),
+        Err(_) => Ok(ReviewFile::default()),
+    }
+}
+
+/// Split `findings` into those still to act on and the errors a review
+/// covers (its file's current content, its rule), as pre-push and
+/// `check --since` both judge them. Warnings and notes are never reviewed
+/// away.
+pub fn split_reviewed(
+    findings: Vec<Diagnostic>,
+    reviews: &ReviewFile,
+    source: &dyn ProjectSource,
+) -> (Vec<Diagnostic>, Vec<Diagnostic>) {
+    let mut hashes: BTreeMap<String, String> = BTreeMap::new();
+    let mut open = Vec::new();
+    let mut reviewed = Vec::new();
+    for d in findings {
+        let Some(path) = d
+            .location
+            .path
+            .clone()
+            .filter(|_| d.severity == Severity::Error)
+        else {
+            open.push(d);
+            continue;
+        };
+        let sha = hashes.entry(path.clone()).or_insert_with(|| {
+            source
+                .read(&path)
+                .map(|b| sha256_hex(&b))
+                .unwrap_or_default()
+        });
+        if reviews.covers(&path, sha, d.rule.name()) {
+            reviewed.push(d);
+        } else {
+            open.push(d);
+        }
+    }
+    (open, reviewed)
+}
+
 impl ReviewFile {
     pub fn parse(text: &str) -> Result<ReviewFile, ReviewFileError> {
         toml::from_str(text).map_err(|e| ReviewFileError(e.to_string()))
@@ -76,23 +125,75 @@ impl ReviewFile {
         self.reviews.sort_by(|a, b| a.path.cmp(&b.path));
     }
 
-    /// The file's text: a header comment, then one block per review.
+    /// The file's text: a header comment, then the reviews, one line each,
+    /// sorted by path. Two branches reviewing different migrations add
+    /// different lines, which git's `merge=union` (see
+    /// [`GITATTRIBUTES_LINE`]) keeps both of: every line is a whole review
+    /// ending in a comma, so any union of them is still this file.
     pub fn to_toml(&self) -> String {
         let mut out = String::from(
             "# Reviews of destructive or irreversible migration operations, written by\n\
              # `migguard review`. Each is bound to the SHA-256 of the migration's content:\n\
-             # changing the file voids its review.\n",
+             # changing the file voids its review. One line per review, so that git merges\n\
+             # the reviews of two branches (`migguard-reviews.toml merge=union` in .gitattributes).\n\n\
+             review = [\n",
         );
         for review in &self.reviews {
-            let block = toml::to_string(&ReviewFile {
-                reviews: vec![review.clone()],
-            })
-            .unwrap_or_default();
-            out.push('\n');
-            out.push_str(&block);
+            let rules: Vec<String> = review.rules.iter().map(|r| basic_string(r)).collect();
+            out.push_str(&format!(
+                "    {{ path = {}, sha256 = {}, rules = [{}], reviewer = {}, date = {}",
+                basic_string(&review.path),
+                basic_string(&review.sha256),
+                rules.join(", "),
+                basic_string(&review.reviewer),
+                basic_string(&review.date),
+            ));
+            if let Some(note) = &review.note {
+                out.push_str(&format!(", note = {}", basic_string(note)));
+            }
+            out.push_str(" },\n");
         }
+        out.push_str("]\n");
         out
     }
+}
+
+/// The `.gitattributes` line that makes git merge the review files of two
+/// branches by keeping the lines of both.
+pub const GITATTRIBUTES_LINE: &str = "migguard-reviews.toml merge=union";
+
+/// Whether `.gitattributes` text already gives the review file a union
+/// merge (a pattern naming it, at any level, with `merge=union`).
+pub fn has_union_merge(gitattributes: &str) -> bool {
+    gitattributes.lines().any(|line| {
+        let mut words = line.split_whitespace();
+        let pattern = words.next().unwrap_or_default();
+        let names_it = pattern
+            .rsplit('/')
+            .next()
+            .is_some_and(|last| last == FILE_NAME);
+        names_it && words.any(|w| w == "merge=union")
+    })
+}
+
+/// A TOML basic string on one line: quotes, backslashes and control
+/// characters escaped.
+fn basic_string(text: &str) -> String {
+    let mut out = String::with_capacity(text.len() + 2);
+    out.push('"');
+    for c in text.chars() {
+        match c {
+            '"' => out.push_str("\\\""),
+            '\\' => out.push_str("\\\\"),
+            '\n' => out.push_str("\\n"),
+            '\t' => out.push_str("\\t"),
+            '\r' => out.push_str("\\r"),
+            c if c.is_control() => out.push_str(&format!("\\u{:04X}", c as u32)),
+            c => out.push(c),
+        }
+    }
+    out.push('"');
+    out
 }
 
 #[cfg(test)]
@@ -134,5 +235,40 @@ mod tests {
         ));
         assert!(!back.covers("b/migrations/0002_x.py", &sha, "delete-model"));
         assert!(ReviewFile::parse("[[review]]\npath = 1\n").is_err());
+    }
+
+    #[test]
+    fn one_line_per_review_whatever_the_note_and_the_old_layout_still_reads() {
+        let mut file = ReviewFile::default();
+        file.record(Review {
+            path: "a/migrations/0002_x.py".into(),
+            sha256: "ab".into(),
+            rules: vec!["remove-field".into()],
+            reviewer: "Ada \"the first\" <ada@example.com>".into(),
+            date: "2026-11-22".into(),
+            note: Some("two\nlines, a tab\t, a \\ and a \u{7}".into()),
+        });
+        let text = file.to_toml();
+        let lines: Vec<&str> = text.lines().filter(|l| l.contains("path = ")).collect();
+        assert_eq!(lines.len(), 1, "{text}");
+        assert!(lines[0].trim_end().ends_with("},"), "{text}");
+        assert_eq!(ReviewFile::parse(&text).unwrap(), file);
+
+        let old = "[[review]]\npath = \"a.py\"\nsha256 = \"ab\"\nrules = [\"remove-field\"]\nreviewer = \"Ada\"\ndate = \"2026-11-22\"\n";
+        assert!(ReviewFile::parse(old)
+            .unwrap()
+            .covers("a.py", "ab", "remove-field"));
+    }
+
+    #[test]
+    fn union_merge_attribute_is_recognised_at_any_level() {
+        assert!(has_union_merge(
+            "*.py diff=python\nmigguard-reviews.toml merge=union\n"
+        ));
+        assert!(has_union_merge(
+            "/backend/migguard-reviews.toml  -text merge=union"
+        ));
+        assert!(!has_union_merge("migguard-reviews.toml -text\n"));
+        assert!(!has_union_merge("other.toml merge=union\n"));
     }
 }

@@ -153,6 +153,22 @@ impl Repo {
         target.strip_prefix("refs/heads/").map(str::to_owned)
     }
 
+    /// The checked-out branch's tracking branch (`git branch -u`), local
+    /// or remote: its short name and commit. `None` when there is none.
+    pub fn tracking_branch(&self) -> Option<(String, Oid)> {
+        let repo = self.lock();
+        let head = repo.find_reference("HEAD").ok()?;
+        let name = head
+            .symbolic_target()?
+            .strip_prefix("refs/heads/")?
+            .to_owned();
+        let branch = repo.find_branch(&name, git2::BranchType::Local).ok()?;
+        let upstream = branch.upstream().ok()?;
+        let commit = upstream.get().peel_to_commit().ok()?.id();
+        let display = upstream.name().ok().flatten()?.to_owned();
+        Some((display, commit))
+    }
+
     /// The branch this one will be merged into, for "already upstream"
     /// checks: its display name (`origin/main`) and commit.
     ///

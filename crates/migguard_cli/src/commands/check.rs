@@ -11,6 +11,7 @@ use migguard_core::autodetect::makemigrations;
 use migguard_core::diagnostic::{Diagnostic, Summary};
 use migguard_core::project::{self, ParseCache, Project};
 use migguard_core::render::{self, Format, RenderOptions};
+use migguard_core::review::{self, ReviewFile};
 use migguard_core::rules::{self, Rule};
 use migguard_core::source::ProjectSource;
 
@@ -59,7 +60,17 @@ pub fn run(args: &CheckArgs, printer: &mut Printer<'_>) -> Result<ExitStatus> {
         None => None,
     };
     if let Some(selection) = selection {
-        all.extend(audit::audit(&project, &workspace.settings, &selection));
+        let findings = audit::audit(&project, &workspace.settings, &selection);
+        // What pre-push lets through, CI does too: a reviewed finding is
+        // not reported again.
+        let reviews = review::load(source).unwrap_or_else(|err| {
+            printer.error(&format!(
+                "{err}; every review in it is ignored until it is fixed"
+            ));
+            ReviewFile::default()
+        });
+        let (open, _reviewed) = review::split_reviewed(findings, &reviews, source);
+        all.extend(open);
     }
     all.extend(project::finish(&project, &workspace.settings, models));
     let diagnostics = project::sorted(all);
@@ -70,9 +81,17 @@ pub fn run(args: &CheckArgs, printer: &mut Printer<'_>) -> Result<ExitStatus> {
         CheckFormat::Github => Format::Github,
         CheckFormat::Sarif => Format::Sarif,
     };
+    // Code scanning and workflow annotations name files from the top of
+    // the repository, wherever the project lies in it.
+    let path_prefix = match (format, &workspace.git) {
+        (Format::Github | Format::Sarif, Some((_, prefix))) if !prefix.is_empty() => {
+            format!("{prefix}/")
+        }
+        _ => String::new(),
+    };
     let options = RenderOptions {
         color: printer.color,
-        path_prefix: String::new(),
+        path_prefix,
     };
     render::render(format, &diagnostics, source, &options, printer.out)?;
     if let Some(err) = django_failed {

@@ -14,6 +14,7 @@ use migguard_core::source::ProjectSource;
 use migguard_git::{InProgress, Oid};
 
 use crate::args::{LockArgs, MergeArgs, RebaseArgs, SourceArgs};
+use crate::dbstate;
 use crate::workspace::Workspace;
 use crate::{ExitStatus, Printer};
 
@@ -146,31 +147,51 @@ fn from_conflict_markers(content: &str, wanted: Side) -> Option<String> {
 /// branch's migrations stay as they are); in a rebase it is the bottom
 /// side (the commit being replayed onto the upstream branch). Without
 /// markers (an app with no `max_migration.txt`), ours is the one leaf the
-/// other side (the commit merged in, or rebased onto) does not have.
+/// other side (the commit merged in, or rebased onto) does not have. With
+/// no merge or rebase in progress, ours is the one leaf the upstream
+/// branch, or else the branch's tracking branch, does not have.
 fn migration_to_move(
     workspace: &Workspace,
     project: &Project,
     app: &str,
     in_progress: Option<InProgress>,
 ) -> Result<String, String> {
-    let (side, other) = match in_progress {
-        Some(InProgress::Merge { incoming }) => (Side::Top, Some(incoming)),
-        Some(InProgress::Rebase { onto }) => (Side::Bottom, onto),
+    // What the other side has: the commit merged in or rebased onto;
+    // without a merge or rebase in progress (after `git rebase` is done),
+    // the upstream branch or the branch's tracking branch.
+    let (side, others): (Option<Side>, Vec<(String, Oid)>) = match in_progress {
+        Some(InProgress::Merge { incoming }) => {
+            (Some(Side::Top), vec![("MERGE_HEAD".to_owned(), incoming)])
+        }
+        Some(InProgress::Rebase { onto }) => (
+            Some(Side::Bottom),
+            onto.map(|oid| ("the commit rebased onto".to_owned(), oid))
+                .into_iter()
+                .collect(),
+        ),
         _ => {
-            return Err(format!(
-                "name the migration to move: `migguard rebase {app} MIGRATION` (no merge or rebase is in progress to read it from)"
-            ))
+            let mut others: Vec<(String, Oid)> = workspace.upstream().into_iter().collect();
+            if let Some(tracking) = workspace
+                .git
+                .as_ref()
+                .and_then(|(repo, _)| repo.tracking_branch())
+            {
+                others.push(tracking);
+            }
+            (None, others)
         }
     };
-    let content = project
-        .discovery
-        .apps
-        .iter()
-        .find(|a| a.label == app)
-        .and_then(|a| a.max_migration.clone())
-        .unwrap_or_default();
-    if let Some(name) = from_conflict_markers(&content, side) {
-        return Ok(name);
+    if let Some(side) = side {
+        let content = project
+            .discovery
+            .apps
+            .iter()
+            .find(|a| a.label == app)
+            .and_then(|a| a.max_migration.clone())
+            .unwrap_or_default();
+        if let Some(name) = from_conflict_markers(&content, side) {
+            return Ok(name);
+        }
     }
     let leaves = project
         .graph
@@ -178,18 +199,40 @@ fn migration_to_move(
         .get(app)
         .cloned()
         .unwrap_or_default();
-    let theirs = other.and_then(|oid| workspace.tree_at(&oid.to_string()).ok());
-    let ours: Vec<&String> = match &theirs {
-        Some(tree) => leaves
+    let mut ours: Vec<&String> = Vec::new();
+    for (_, oid) in &others {
+        let Ok(tree) = workspace.tree_at(&oid.to_string()) else {
+            continue;
+        };
+        ours = leaves
             .iter()
             .filter(|leaf| {
                 project
                     .migration(&MigrationKey::new(app, leaf.as_str()))
                     .is_some_and(|m| tree.content_id(&m.path).is_none())
             })
-            .collect(),
-        None => Vec::new(),
-    };
+            .collect();
+        if ours.len() == 1 {
+            break;
+        }
+    }
+    if side.is_none() {
+        return match ours.as_slice() {
+            [only] => Ok((*only).clone()),
+            _ => Err(format!(
+                "name the migration to move: `migguard rebase {app} MIGRATION` (no merge or rebase is in progress, \
+                 and {})",
+                if others.is_empty() {
+                    "no upstream branch (`[tool.migguard] upstream`, origin's default branch or this branch's tracking branch) to compare with".to_owned()
+                } else {
+                    format!(
+                        "no single leaf of {app} that {} lacks",
+                        others.iter().map(|(name, _)| name.as_str()).collect::<Vec<_>>().join(" or ")
+                    )
+                }
+            )),
+        };
+    }
     match ours.as_slice() {
         [only] => Ok((*only).clone()),
         _ => Err(format!(
@@ -239,6 +282,12 @@ pub fn rebase(args: &RebaseArgs, printer: &mut Printer<'_>) -> Result<ExitStatus
         .git
         .as_ref()
         .and_then(|(repo, _)| repo.in_progress());
+    // An app the project lacks is said as such, before looking for the
+    // migration to move in it.
+    if let Err(unknown) = fix::select(&project, std::slice::from_ref(&args.app)) {
+        printer.error(&unknown.to_string());
+        return Ok(ExitStatus::Error);
+    }
     let migration = match &args.migration {
         Some(m) => m.clone(),
         None => match migration_to_move(&workspace, &project, &args.app, in_progress) {
@@ -266,9 +315,61 @@ pub fn rebase(args: &RebaseArgs, printer: &mut Printer<'_>) -> Result<ExitStatus
             });
         }
     };
+    // The database first: a moved migration it has applied must be
+    // unapplied while its old file is still there for Django to read.
+    let unchecked = match applied_among_moved(&workspace, &project, &plan) {
+        Ok(applied) if !applied.is_empty() => {
+            let target = plan.base.as_deref().unwrap_or("zero");
+            let unapply = format!(
+                "{} migrate {} {}",
+                dbstate::manage_command(&workspace.settings, &project.settings),
+                dbstate::quote(&plan.app),
+                dbstate::quote(target),
+            );
+            // Django refuses to migrate while the app has two leaves, so
+            // the unapplying happens where it has one.
+            let steps = match in_progress {
+                Some(InProgress::Merge { .. }) => format!(
+                    "`git merge --abort`, `{unapply}`, then merge again and run `migguard rebase {}`",
+                    plan.app
+                ),
+                Some(InProgress::Rebase { .. }) => format!(
+                    "`git rebase --abort`, `{unapply}`, then rebase again and run `migguard rebase {}`",
+                    plan.app
+                ),
+                _ => format!(
+                    "on a revision where `{}` is the only leaf of `{}`, run `{unapply}`; then come back and run `migguard rebase` again",
+                    applied.last().map(String::as_str).unwrap_or_default(),
+                    plan.app
+                ),
+            };
+            printer.error(&format!(
+                "the local database has applied {} of app `{}`, which rebase would rename: \
+                 Django could no longer unapply {}. Unapply first, while the old files are there: {steps}. \
+                 Nothing was {}",
+                applied.join(", "),
+                plan.app,
+                if applied.len() == 1 { "it" } else { "them" },
+                if args.dry_run { "changed (--dry-run)" } else { "written" },
+            ));
+            return Ok(ExitStatus::Failure);
+        }
+        Ok(_) => None,
+        Err(problem) => Some(problem),
+    };
     writeln!(printer.out, "Rebasing {} onto {}", plan.app, plan.onto)?;
     for (old, new) in &plan.moved {
         writeln!(printer.out, "  {old} -> {new}")?;
+    }
+    if let Some(problem) = &unchecked {
+        writeln!(
+            printer.out,
+            "Could not check whether the local database has applied the moved migrations ({problem}). \
+             If it has, unapply them before rebasing: `{} migrate {} {}`.",
+            dbstate::manage_command(&workspace.settings, &project.settings),
+            dbstate::quote(&plan.app),
+            dbstate::quote(plan.base.as_deref().unwrap_or("zero")),
+        )?;
     }
     if args.dry_run {
         for file in &plan.writes {
@@ -286,12 +387,32 @@ pub fn rebase(args: &RebaseArgs, printer: &mut Printer<'_>) -> Result<ExitStatus
         let full = workspace.root.join(path);
         std::fs::remove_file(&full).with_context(|| format!("cannot remove {}", full.display()))?;
     }
-    writeln!(
-        printer.out,
-        "Done. If the moved migrations were applied to a local database, unapply them first (`python manage.py migrate {} {}`) and migrate again.",
-        plan.app, plan.onto
-    )?;
+    writeln!(printer.out, "Done.")?;
     Ok(ExitStatus::Success)
+}
+
+/// The migrations `plan` renames that the local database has applied (as
+/// `status` reads it), or why the database could not be read.
+fn applied_among_moved(
+    workspace: &Workspace,
+    project: &Project,
+    plan: &fix::rebase::RebasePlan,
+) -> Result<Vec<String>, dbstate::DbProblem> {
+    let root = workspace
+        .root
+        .canonicalize()
+        .unwrap_or_else(|_| workspace.root.clone());
+    let db = dbstate::read_database(&root, &workspace.settings, &project.settings, None)?;
+    Ok(plan
+        .moved
+        .iter()
+        .map(|(old, _)| old)
+        .filter(|old| {
+            db.applied
+                .contains(&MigrationKey::new(&plan.app, old.as_str()))
+        })
+        .cloned()
+        .collect())
 }
 
 pub fn lock(args: &LockArgs, printer: &mut Printer<'_>) -> Result<ExitStatus> {

@@ -337,6 +337,17 @@ pub fn install(args: &InstallArgs, printer: &mut Printer<'_>) -> Result<ExitStat
             missing.join(", migguard-")
         ));
     }
+    // Two branches' reviews merge without conflict (a bare repository
+    // has no work tree, and no reviews).
+    if let Some(top) = Repo::open(&args.repo).ok().and_then(|r| r.workdir()) {
+        if super::review::ensure_union_merge(&top)? {
+            writeln!(
+                printer.out,
+                "added `{}` to .gitattributes, so that git merges the reviews of two branches: commit it",
+                migguard_core::review::GITATTRIBUTES_LINE
+            )?;
+        }
+    }
     Ok(ExitStatus::Success)
 }
 

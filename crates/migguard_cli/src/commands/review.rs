@@ -13,15 +13,18 @@ use migguard_core::render::{self, Format, RenderOptions};
 use migguard_core::review::{self, Review, ReviewFile};
 use migguard_core::source::ProjectSource;
 
+use migguard_core::source::WorkTree;
+use migguard_git::Repo;
+
 use crate::args::{ReviewArgs, SourceArgs};
-use crate::workspace::Workspace;
+use crate::workspace::{project_prefix, Workspace};
 use crate::{ExitStatus, Printer};
 
 pub fn run(args: &ReviewArgs, printer: &mut Printer<'_>) -> Result<ExitStatus> {
     let workspace = Workspace::open(&SourceArgs {
         at: None,
         staged: false,
-        path: args.path.clone(),
+        path: project_dir(&args.path),
     })?;
     let project = workspace.analyze()?;
     let selection = match select(args, &workspace, &project)? {
@@ -78,6 +81,30 @@ pub fn run(args: &ReviewArgs, printer: &mut Printer<'_>) -> Result<ExitStatus> {
             )?;
             continue;
         };
+        let mut rules: Vec<String> = found.iter().map(|d| d.rule.name().to_owned()).collect();
+        rules.sort();
+        rules.dedup();
+        // Bound to the content git stores, as pre-push reads it from the
+        // pushed commit (line endings converted under `core.autocrlf`).
+        let sha256 = review::sha256_hex(&workspace.stored_content(&migration.path)?);
+        // Without named files, a review that still covers the file is kept
+        // (reviewer, date and note): only a named file is reviewed again.
+        if args.files.is_empty()
+            && rules
+                .iter()
+                .all(|rule| reviews.covers(&migration.path, &sha256, rule))
+        {
+            let earlier = reviews.find(&migration.path);
+            writeln!(
+                printer.out,
+                "{}: already reviewed{}.",
+                migration.path,
+                earlier
+                    .map(|r| format!(" by {} on {}", r.reviewer, r.date))
+                    .unwrap_or_default()
+            )?;
+            continue;
+        }
         let shown: Vec<_> = found.iter().map(|d| (*d).clone()).collect();
         render::render(
             Format::Text,
@@ -86,9 +113,6 @@ pub fn run(args: &ReviewArgs, printer: &mut Printer<'_>) -> Result<ExitStatus> {
             &options,
             printer.out,
         )?;
-        let mut rules: Vec<String> = found.iter().map(|d| d.rule.name().to_owned()).collect();
-        rules.sort();
-        rules.dedup();
         for rule in &rules {
             if let Some(why) = migguard_core::rules::Rule::lookup(rule).map(|r| why(r.doc())) {
                 writeln!(printer.out, "{rule}: {why}\n")?;
@@ -98,12 +122,9 @@ pub fn run(args: &ReviewArgs, printer: &mut Printer<'_>) -> Result<ExitStatus> {
             writeln!(printer.out, "Skipped {}.", migration.path)?;
             continue;
         }
-        // Bound to the content git stores, as pre-push reads it from the
-        // pushed commit (line endings converted under `core.autocrlf`).
-        let bytes = workspace.stored_content(&migration.path)?;
         reviews.record(Review {
             path: migration.path.clone(),
-            sha256: review::sha256_hex(&bytes),
+            sha256,
             rules,
             reviewer: reviewer.clone(),
             date: today.clone(),
@@ -115,6 +136,15 @@ pub fn run(args: &ReviewArgs, printer: &mut Printer<'_>) -> Result<ExitStatus> {
     if recorded > 0 {
         std::fs::write(&file_path, reviews.to_toml())
             .with_context(|| format!("cannot write {}", file_path.display()))?;
+        if let Some(top) = workspace.git.as_ref().and_then(|(repo, _)| repo.workdir()) {
+            if ensure_union_merge(&top)? {
+                writeln!(
+                    printer.out,
+                    "Added `{}` to .gitattributes, so that git merges the reviews of two branches: commit it too.",
+                    review::GITATTRIBUTES_LINE
+                )?;
+            }
+        }
         writeln!(
             printer.out,
             "Recorded {recorded} review{} in {}: commit it with the migrations. Changing a reviewed file voids its review.",
@@ -123,6 +153,28 @@ pub fn run(args: &ReviewArgs, printer: &mut Printer<'_>) -> Result<ExitStatus> {
         )?;
     }
     Ok(ExitStatus::Success)
+}
+
+/// Give the review file a union merge in the work tree's `.gitattributes`
+/// (`top`), unless some line already does. Whether the line was added.
+pub fn ensure_union_merge(top: &Path) -> Result<bool> {
+    let path = top.join(".gitattributes");
+    let text = match std::fs::read_to_string(&path) {
+        Ok(text) => text,
+        Err(err) if err.kind() == std::io::ErrorKind::NotFound => String::new(),
+        Err(err) => return Err(err).with_context(|| format!("cannot read {}", path.display())),
+    };
+    if review::has_union_merge(&text) {
+        return Ok(false);
+    }
+    let mut text = text;
+    if !text.is_empty() && !text.ends_with('\n') {
+        text.push('\n');
+    }
+    text.push_str(review::GITATTRIBUTES_LINE);
+    text.push('\n');
+    std::fs::write(&path, text).with_context(|| format!("cannot write {}", path.display()))?;
+    Ok(true)
 }
 
 /// The migrations to review: the named files, or those whose content
@@ -136,7 +188,8 @@ fn select(
     if !args.files.is_empty() {
         let mut named = BTreeSet::new();
         for file in &args.files {
-            let rel = relative_to(&workspace.root, file);
+            let top = workspace.git.as_ref().and_then(|(repo, _)| repo.workdir());
+            let rel = relative_to(&workspace.root, top.as_deref(), file);
             let migration = project.migration_at(&rel).with_context(|| {
                 format!("{} is not a migration of this project", file.display())
             })?;
@@ -156,15 +209,41 @@ fn select(
     }
 }
 
-/// A path as typed (relative to the current directory, or absolute) made
-/// relative to the project root.
-fn relative_to(root: &Path, file: &Path) -> String {
+/// The project `review` works on from `given` (`--path`, default the
+/// current directory): in a repository, the project the hooks find
+/// ([`project_prefix`]) when `given` lies in it or above it, so that
+/// `review` run from any directory of the project, or from the top of the
+/// repository, writes the review file pre-push reads. A directory with its
+/// own `manage.py` is a project of its own.
+fn project_dir(given: &Path) -> PathBuf {
+    if given.join("manage.py").is_file() {
+        return given.to_path_buf();
+    }
+    let found = || -> Option<PathBuf> {
+        let top = Repo::discover(given).ok()?.workdir()?;
+        let prefix = project_prefix(&WorkTree::new(&top)).ok()?;
+        let project = top.join(prefix);
+        let project = project.canonicalize().unwrap_or(project);
+        let here = given.canonicalize().ok()?;
+        (here.starts_with(&project) || project.starts_with(&here)).then_some(project)
+    };
+    found().unwrap_or_else(|| given.to_path_buf())
+}
+
+/// A path as typed made relative to the project root: relative to the
+/// current directory, or absolute, or else relative to the top of the
+/// repository (as pre-push prints them).
+fn relative_to(root: &Path, top: Option<&Path>, file: &Path) -> String {
     let absolute: PathBuf = if file.is_absolute() {
         file.to_path_buf()
     } else {
-        std::env::current_dir()
+        let here = std::env::current_dir()
             .map(|d| d.join(file))
-            .unwrap_or_else(|_| file.to_path_buf())
+            .unwrap_or_else(|_| file.to_path_buf());
+        match top.map(|top| top.join(file)) {
+            Some(from_top) if !here.exists() && from_top.exists() => from_top,
+            _ => here,
+        }
     };
     let absolute = absolute.canonicalize().unwrap_or(absolute);
     let root = root.canonicalize().unwrap_or_else(|_| root.to_path_buf());

@@ -91,7 +91,7 @@ fn check_update(
     if !unreadable.is_empty() {
         let options = RenderOptions {
             color: printer.color_err,
-            path_prefix: String::new(),
+            path_prefix: repo_prefix(&prefix),
         };
         render::render(Format::Text, &unreadable, &source, &options, printer.err)?;
         let _ = writeln!(
@@ -136,40 +136,16 @@ fn check_update(
     findings.extend(project::finish(&project, &settings, upstream));
     let findings = project::sorted(findings);
 
-    let reviews = match source.read(review::FILE_NAME) {
-        Ok(bytes) => match ReviewFile::parse(&String::from_utf8_lossy(&bytes)) {
-            Ok(file) => file,
-            Err(err) => {
-                printer.error(&format!(
-                    "{err}; every review in it is ignored until it is fixed"
-                ));
-                ReviewFile::default()
-            }
-        },
-        Err(_) => ReviewFile::default(),
-    };
-    let mut hashes: BTreeMap<String, String> = BTreeMap::new();
-    let mut unreviewed: Vec<Diagnostic> = Vec::new();
-    let mut notes: Vec<Diagnostic> = Vec::new();
-    for d in findings {
-        if d.severity != Severity::Error {
-            notes.push(d);
-            continue;
-        }
-        let path = d.location.path.clone().unwrap_or_default();
-        let sha = hashes
-            .entry(path.clone())
-            .or_insert_with(|| {
-                source
-                    .read(&path)
-                    .map(|b| review::sha256_hex(&b))
-                    .unwrap_or_default()
-            })
-            .clone();
-        if !reviews.covers(&path, &sha, d.rule.name()) {
-            unreviewed.push(d);
-        }
-    }
+    let reviews = review::load(&source).unwrap_or_else(|err| {
+        printer.error(&format!(
+            "{err}; every review in it is ignored until it is fixed"
+        ));
+        ReviewFile::default()
+    });
+    let (open, _reviewed) = review::split_reviewed(findings, &reviews, &source);
+    let (unreviewed, notes): (Vec<Diagnostic>, Vec<Diagnostic>) = open
+        .into_iter()
+        .partition(|d| d.severity == Severity::Error);
     if !notes.is_empty() {
         report::write_blocks(printer, &notes);
     }
@@ -178,12 +154,14 @@ fn check_update(
     }
     let options = RenderOptions {
         color: printer.color_err,
-        path_prefix: String::new(),
+        path_prefix: repo_prefix(&prefix),
     };
     render::render(Format::Text, &unreviewed, &source, &options, printer.err)?;
+    // From the top of the work tree, where `git push` runs the hook.
     let mut paths: Vec<String> = unreviewed
         .iter()
-        .filter_map(|d| d.location.path.clone())
+        .filter_map(|d| d.location.path.as_ref())
+        .map(|path| format!("{}{path}", repo_prefix(&prefix)))
         .collect();
     paths.dedup();
     let _ = writeln!(
@@ -198,6 +176,16 @@ fn check_update(
         paths.join(" ")
     );
     Ok(ExitStatus::Failure)
+}
+
+/// The project's directory in the repository as a prefix of its paths:
+/// `backend/`, or nothing at the top.
+fn repo_prefix(prefix: &str) -> String {
+    if prefix.is_empty() {
+        String::new()
+    } else {
+        format!("{}/", prefix.trim_end_matches('/'))
+    }
 }
 
 fn analyze(

@@ -38,6 +38,11 @@ pub enum MergeRefusal {
     UnknownApp(#[from] super::UnknownApps),
     #[error("app `{0}` has one leaf; there is nothing to merge")]
     NoConflict(String),
+    #[error(
+        "`{path}` of app `{app}` cannot be read as a migration, so the app's leaves are unknown: \
+         fix or remove it first (nothing was written)"
+    )]
+    UnreadableMigration { app: String, path: String },
     #[error("the leaves of app `{app}` ({leaves}) have no common ancestor; Django refuses too")]
     NoCommonAncestor { app: String, leaves: String },
     #[error(
@@ -66,6 +71,12 @@ pub fn plan(
         .iter()
         .find(|a| a.label == app_label)
         .ok_or_else(|| super::unknown_apps(project, vec![app_label.to_owned()]))?;
+    if let Some(path) = super::unreadable(project, app_label) {
+        return Err(MergeRefusal::UnreadableMigration {
+            app: app_label.to_owned(),
+            path: path.to_owned(),
+        });
+    }
     let leaves = project
         .graph
         .conflicts

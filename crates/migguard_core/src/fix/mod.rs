@@ -77,6 +77,19 @@ fn quoted(names: &[String]) -> String {
 
 /// The apps `apps` names (all when empty), in discovery order; an error
 /// naming those the project does not have.
+/// The first migration file of `app` that could not be read (a syntax
+/// error, not a migration): its dependencies are unknown, and so are the
+/// app's leaves, so neither merge nor rebase can be planned.
+pub fn unreadable<'p>(project: &'p Project, app: &str) -> Option<&'p str> {
+    project
+        .discovery
+        .files
+        .iter()
+        .filter(|f| f.key.app == app)
+        .find(|f| project.migration(&f.key).is_none())
+        .map(|f| f.path.as_str())
+}
+
 pub fn select<'p>(project: &'p Project, apps: &[String]) -> Result<Vec<&'p App>, UnknownApps> {
     let unknown: Vec<String> = apps
         .iter()

@@ -17,6 +17,9 @@ pub struct RebasePlan {
     pub app: String,
     /// The leaf the moved migrations now follow.
     pub onto: String,
+    /// The migration both branches share, which the first moved migration
+    /// followed: `migrate APP BASE` unapplies the moved ones.
+    pub base: Option<String>,
     /// `(old name, new name)` in order.
     pub moved: Vec<(String, String)>,
     /// Files to delete (the old paths of moved migrations).
@@ -33,6 +36,11 @@ pub enum RebaseRefusal {
     #[error("app `{0}` has one leaf; there is nothing to rebase")]
     NoConflict(String),
     #[error(
+        "`{path}` of app `{app}` cannot be read as a migration, so the app's leaves are unknown: \
+         fix or remove it first (nothing was written)"
+    )]
+    UnreadableMigration { app: String, path: String },
+    #[error(
         "app `{app}` has {count} leaves; rebase needs exactly two (merge or rebase them pairwise)"
     )]
     TooManyLeaves { app: String, count: usize },
@@ -41,6 +49,15 @@ pub enum RebaseRefusal {
          Make one depend on the other by hand"
     )]
     NoCommonAncestor { app: String, leaves: String },
+    #[error(
+        "`{migration}` of app `{app}` depends on `{missing}`, which is missing, and no single migration \
+         of `{app}` is `{missing}` renumbered. Point the dependency at the migration it should follow by hand"
+    )]
+    MissingDependency {
+        app: String,
+        migration: String,
+        missing: String,
+    },
     #[error("`{migration}` is not on either branch of app `{app}` (branches end at {leaves})")]
     NotOnABranch {
         app: String,
@@ -85,6 +102,12 @@ fn two_branches(
     app: &str,
     migration: &str,
 ) -> Result<(Branch, Branch), RebaseRefusal> {
+    if let Some(path) = super::unreadable(project, app) {
+        return Err(RebaseRefusal::UnreadableMigration {
+            app: app.to_owned(),
+            path: path.to_owned(),
+        });
+    }
     let leaves = project
         .graph
         .conflicts
@@ -97,16 +120,16 @@ fn two_branches(
             count: leaves.len(),
         });
     }
-    let [first, second]: [Branch; 2] = super::branches(project, app, &leaves)
-        .ok_or_else(|| RebaseRefusal::NoCommonAncestor {
-            app: app.to_owned(),
-            leaves: leaves.join(", "),
-        })?
-        .try_into()
-        .map_err(|_: Vec<Branch>| RebaseRefusal::TooManyLeaves {
-            app: app.to_owned(),
-            count: leaves.len(),
-        })?;
+    let Some(branches) = super::branches(project, app, &leaves) else {
+        return renamed_branches(project, app, &leaves, migration);
+    };
+    let [first, second]: [Branch; 2] =
+        branches
+            .try_into()
+            .map_err(|_: Vec<Branch>| RebaseRefusal::TooManyLeaves {
+                app: app.to_owned(),
+                count: leaves.len(),
+            })?;
     let on = |b: &Branch| b.migrations.iter().any(|k| k.name == migration);
     match (on(&first), on(&second)) {
         (true, _) => Ok((first, second)),
@@ -117,6 +140,117 @@ fn two_branches(
             leaves: leaves.join(", "),
         }),
     }
+}
+
+/// The name without its number: `item_color` of `0002_item_color`.
+fn description(name: &str) -> &str {
+    let rest = name.trim_start_matches(|c: char| c.is_ascii_digit());
+    rest.strip_prefix('_').unwrap_or(rest)
+}
+
+/// The one migration of `app` that is `missing` under another number (an
+/// earlier step of a multi-commit `git rebase` renumbered it), other than
+/// `except`.
+fn renumbered(
+    project: &Project,
+    missing: &MigrationKey,
+    except: &MigrationKey,
+) -> Option<MigrationKey> {
+    let wanted = description(&missing.name);
+    if wanted.is_empty() || wanted.len() == missing.name.len() {
+        return None;
+    }
+    let mut found = project
+        .migrations
+        .iter()
+        .map(|m| &m.key)
+        .filter(|k| k.app == missing.app && k != &except && description(&k.name) == wanted);
+    match (found.next(), found.next()) {
+        (Some(only), None) => Some(only.clone()),
+        _ => None,
+    }
+}
+
+/// The migrations of `app` depending on a migration of `app` that does
+/// not exist: `(migration, missing)`.
+fn dangling(project: &Project, app: &str) -> Vec<(MigrationKey, MigrationKey)> {
+    let mut out = Vec::new();
+    for m in project.migrations.iter().filter(|m| m.key.app == app) {
+        for dep in &m.dependencies {
+            if let DependencyTarget::Key(target) = &dep.target {
+                if target.app == app && project.migration(target).is_none() {
+                    out.push((m.key.clone(), target.clone()));
+                }
+            }
+        }
+    }
+    out
+}
+
+/// Two leaves without a common ancestor because one branch depends on a
+/// migration of the other under its old name: the second commit of a
+/// `git rebase` whose first commit's migration `migguard rebase` renamed.
+/// That branch is ours, after the migration's new name; the dependency is
+/// rewritten like the link to any common ancestor. Otherwise the refusal
+/// names the missing dependency when there is one.
+fn renamed_branches(
+    project: &Project,
+    app: &str,
+    leaves: &[String],
+    migration: &str,
+) -> Result<(Branch, Branch), RebaseRefusal> {
+    let graph = &project.graph.graph;
+    let ancestry = |leaf: &str| -> Vec<MigrationKey> {
+        graph
+            .forwards_plan(&MigrationKey::new(app, leaf))
+            .into_iter()
+            .filter(|k| k.app == app && project.migration(k).is_some())
+            .collect()
+    };
+    for (i, leaf) in leaves.iter().enumerate() {
+        let other = &leaves[1 - i];
+        let theirs = ancestry(other);
+        let ours: Vec<MigrationKey> = ancestry(leaf)
+            .into_iter()
+            .filter(|k| !theirs.contains(k))
+            .collect();
+        let resolved = dangling(project, app)
+            .into_iter()
+            .filter(|(m, _)| ours.contains(m))
+            .find_map(|(m, missing)| renumbered(project, &missing, &m))
+            .and_then(|r| theirs.iter().position(|k| *k == r));
+        let Some(position) = resolved else {
+            continue;
+        };
+        if !ours.iter().any(|k| k.name == migration) {
+            return Err(RebaseRefusal::NotOnABranch {
+                app: app.to_owned(),
+                migration: migration.to_owned(),
+                leaves: leaves.join(", "),
+            });
+        }
+        return Ok((
+            Branch {
+                leaf: leaf.clone(),
+                migrations: ours,
+            },
+            Branch {
+                leaf: other.clone(),
+                migrations: theirs[position + 1..].to_vec(),
+            },
+        ));
+    }
+    Err(match dangling(project, app).into_iter().next() {
+        Some((m, missing)) => RebaseRefusal::MissingDependency {
+            app: app.to_owned(),
+            migration: m.name,
+            missing: missing.name,
+        },
+        None => RebaseRefusal::NoCommonAncestor {
+            app: app.to_owned(),
+            leaves: leaves.join(", "),
+        },
+    })
 }
 
 /// The new name: the next number, the same description.
@@ -199,6 +333,21 @@ pub fn plan(
     }
     let chain: BTreeSet<&MigrationKey> = ours.migrations.iter().collect();
     let onto = MigrationKey::new(app_label, &theirs.leaf);
+    let base = ours
+        .migrations
+        .first()
+        .and_then(|first| project.migration(first))
+        .and_then(|first| {
+            first.dependencies.iter().find_map(|dep| match &dep.target {
+                DependencyTarget::Key(k) if k.app == app_label && !chain.contains(k) => {
+                    match project.migration(k) {
+                        Some(_) => Some(k.name.clone()),
+                        None => renumbered(project, k, &first.key).map(|r| r.name),
+                    }
+                }
+                _ => None,
+            })
+        });
 
     let mut writes = Vec::new();
     let mut removes = Vec::new();
@@ -294,6 +443,7 @@ pub fn plan(
     Ok(RebasePlan {
         app: app_label.to_owned(),
         onto: theirs.leaf,
+        base,
         moved,
         removes,
         writes,

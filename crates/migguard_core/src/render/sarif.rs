@@ -11,6 +11,12 @@ use crate::diagnostic::{Diagnostic, Severity};
 use crate::rules::Rule;
 
 const SCHEMA: &str = "https://json.schemastore.org/sarif-2.1.0.json";
+const INFORMATION_URI: &str = "https://github.com/migguard/migguard";
+
+/// The rule's page: `docs/rules/<name>.md` of the repository.
+fn help_uri(rule: Rule) -> String {
+    format!("{INFORMATION_URI}/blob/main/docs/rules/{}.md", rule.name())
+}
 
 fn level(severity: Severity) -> &'static str {
     match severity {
@@ -53,6 +59,7 @@ pub fn render(
                 "shortDescription": { "text": short_description(*rule) },
                 "fullDescription": { "text": short_description(*rule) },
                 "help": { "text": rule.doc(), "markdown": rule.doc() },
+                "helpUri": help_uri(*rule),
                 "defaultConfiguration": { "level": level(rule.default_severity()) },
             })
         })
@@ -96,7 +103,7 @@ pub fn render(
             "tool": { "driver": {
                 "name": "migguard",
                 "version": env!("CARGO_PKG_VERSION"),
-                "informationUri": "https://github.com/migguard/migguard",
+                "informationUri": INFORMATION_URI,
                 "rules": driver_rules,
             }},
             "results": results,
@@ -141,6 +148,13 @@ mod tests {
             run["tool"]["driver"]["rules"][0]["name"],
             "conflicting-migrations"
         );
+        assert_eq!(
+            run["tool"]["driver"]["rules"][0]["helpUri"],
+            "https://github.com/migguard/migguard/blob/main/docs/rules/conflicting-migrations.md"
+        );
+        assert!(std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("../../docs/rules/conflicting-migrations.md")
+            .is_file());
         let result = &run["results"][0];
         assert_eq!(result["ruleId"], "MG103");
         assert_eq!(result["level"], "error");

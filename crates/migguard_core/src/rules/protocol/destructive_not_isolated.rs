@@ -14,6 +14,8 @@ Reports a migration that mixes destructive operations (`RemoveField`,
 `destructive-sql`) with additive ones (`CreateModel`, `AddField`,
 `AddIndex`, `AddConstraint` and their PostgreSQL variants). Only
 operations that reach the database count: `state_operations` are ignored.
+A model or field that the migration itself creates and then drops held no
+data and stays nowhere: it counts as neither.
 
 ## Why is this bad?
 The migration protocol asks for destructive changes in their own migration,
@@ -92,13 +94,55 @@ pub fn is_additive(op: &Operation) -> bool {
     )
 }
 
+/// The model and, for field operations, the field an operation acts on,
+/// lower-cased.
+fn target(op: &Operation) -> Option<(String, Option<String>)> {
+    let model = op.model_name_lower()?;
+    let field = match op.kind {
+        OperationKind::AddField | OperationKind::RemoveField => {
+            Some(op.str_arg("name")?.to_lowercase())
+        }
+        _ => None,
+    };
+    Some((model, field))
+}
+
+/// Whether `later` drops what `earlier` made: the model it created, or the
+/// field it added (or a field of the model it created).
+fn undoes(earlier: &Operation, later: &Operation) -> bool {
+    let (Some((made_model, made_field)), Some((gone_model, gone_field))) =
+        (target(earlier), target(later))
+    else {
+        return false;
+    };
+    if made_model != gone_model {
+        return false;
+    }
+    match (earlier.kind, later.kind) {
+        (OperationKind::CreateModel, OperationKind::DeleteModel | OperationKind::RemoveField) => {
+            true
+        }
+        (OperationKind::AddField, OperationKind::DeleteModel) => true,
+        (OperationKind::AddField, OperationKind::RemoveField) => made_field == gone_field,
+        _ => false,
+    }
+}
+
 pub fn check(migration: &Migration) -> Option<Diagnostic> {
-    let destructive: Vec<&Operation> = database_operations(migration)
-        .filter(|op| is_destructive(op))
+    let ops: Vec<&Operation> = database_operations(migration).collect();
+    // A drop of what the same migration made loses no data, and what it
+    // made and dropped adds nothing: neither counts.
+    let destructive: Vec<&Operation> = ops
+        .iter()
+        .enumerate()
+        .filter(|(i, op)| is_destructive(op) && !ops[..*i].iter().any(|e| undoes(e, op)))
+        .map(|(_, op)| *op)
         .collect();
-    let additive: Vec<OperationRef> = database_operations(migration)
-        .filter(|op| is_additive(op))
-        .map(OperationRef::of)
+    let additive: Vec<OperationRef> = ops
+        .iter()
+        .enumerate()
+        .filter(|(i, op)| is_additive(op) && !ops[i + 1..].iter().any(|l| undoes(op, l)))
+        .map(|(_, op)| OperationRef::of(op))
         .collect();
     let anchor = destructive.first()?;
     if additive.is_empty() {
@@ -149,5 +193,28 @@ migrations.RunSQL("UPDATE shop_product SET name = upper(name)", migrations.RunSQ
 migrations.SeparateDatabaseAndState(state_operations=[migrations.RemoveField(model_name="product", name="price")]),"#,
             run,
         );
+    }
+
+    /// A model or field made and dropped in one migration held no data.
+    #[test]
+    fn dropping_what_the_same_migration_made_is_not_destructive() {
+        lint_ok(
+            r#"migrations.CreateModel(name="Scratch", fields=[("id", models.AutoField(primary_key=True))]),
+migrations.AddField(model_name="product", name="description", field=models.TextField(blank=True)),
+migrations.AddField(model_name="product", name="tmp", field=models.TextField(blank=True)),
+migrations.RemoveField(model_name="product", name="tmp"),
+migrations.DeleteModel(name="scratch"),"#,
+            run,
+        );
+        // A drop of something older still counts, beside what stays.
+        let found = lint_errors(
+            r#"migrations.CreateModel(name="Scratch", fields=[("id", models.AutoField(primary_key=True))]),
+migrations.DeleteModel(name="Scratch"),
+migrations.AddField(model_name="product", name="description", field=models.TextField(blank=True)),
+migrations.RemoveField(model_name="product", name="price"),"#,
+            run,
+        );
+        assert!(found.contains("RemoveField"), "{found}");
+        assert!(!found.contains("DeleteModel"), "{found}");
     }
 }

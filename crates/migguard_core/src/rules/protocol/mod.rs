@@ -74,11 +74,64 @@ impl OperationRef {
     }
 }
 
-/// Up to three operations, then how many more.
+/// Up to three operations, each named once (`2 × RunPython`), then how
+/// many more.
 pub(crate) fn describe_all(ops: &[OperationRef]) -> String {
-    let mut text: Vec<String> = ops.iter().take(3).map(OperationRef::describe).collect();
-    if ops.len() > 3 {
-        text.push(format!("{} more", ops.len() - 3));
+    let mut distinct: Vec<(String, usize)> = Vec::new();
+    for op in ops {
+        let text = op.describe();
+        match distinct.iter_mut().find(|(t, _)| *t == text) {
+            Some((_, count)) => *count += 1,
+            None => distinct.push((text, 1)),
+        }
+    }
+    let mut text: Vec<String> = distinct
+        .iter()
+        .take(3)
+        .map(|(t, n)| {
+            if *n == 1 {
+                t.clone()
+            } else {
+                format!("{n} × {t}")
+            }
+        })
+        .collect();
+    let rest: usize = distinct.iter().skip(3).map(|(_, n)| n).sum();
+    if rest > 0 {
+        text.push(format!("{rest} more"));
     }
     text.join(", ")
+}
+
+#[cfg(test)]
+mod describe_tests {
+    use super::*;
+
+    fn op(operation: &str, model: Option<&str>) -> OperationRef {
+        OperationRef {
+            operation: operation.to_owned(),
+            model_name: model.map(str::to_owned),
+            name: None,
+            line: 1,
+        }
+    }
+
+    #[test]
+    fn each_operation_is_named_once() {
+        let ops = [
+            op("RunPython", None),
+            op("RunPython", None),
+            op("DeleteModel", Some("a")),
+            op("RunPython", None),
+        ];
+        assert_eq!(describe_all(&ops), "3 × RunPython, DeleteModel(a)");
+        let many: Vec<OperationRef> = ["a", "b", "c", "d", "d"]
+            .iter()
+            .map(|m| op("DeleteModel", Some(m)))
+            .collect();
+        assert_eq!(
+            describe_all(&many),
+            "DeleteModel(a), DeleteModel(b), DeleteModel(c), 2 more"
+        );
+    }
 }
