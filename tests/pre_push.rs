@@ -244,6 +244,55 @@ fn a_branch_behind_upstream_in_the_same_app_is_warned() {
     assert!(err.contains("0002_product_size"), "{err}");
 }
 
+/// A clean `git rebase main` of a branch whose `0002_*` extends the same
+/// parent as main's: no file conflicts, yet the pushed tip has two leaves
+/// and Django's `migrate` refuses it. The push is warned, not blocked.
+#[test]
+fn a_pushed_tip_with_two_leaves_is_warned() {
+    let repo = pushed_project();
+    repo.git(&["checkout", "-q", "-b", "late"]);
+    let ours = "from django.db import migrations, models\n\n\nclass Migration(migrations.Migration):\n\n    dependencies = [\n        ('store', '0001_initial'),\n    ]\n\n    operations = [\n        migrations.AddField(\n            model_name='product',\n            name='colour',\n            field=models.CharField(max_length=20, null=True),\n        ),\n    ]\n";
+    commit_file(
+        &repo,
+        "store/migrations/0002_product_colour.py",
+        ours,
+        "colour",
+    );
+    repo.git(&["checkout", "-q", "main"]);
+    commit_file(
+        &repo,
+        "store/migrations/0002_product_size.py",
+        &ours.replace("colour", "size"),
+        "size",
+    );
+    let out = repo.git_status(&["push", "-q", "origin", "main"]);
+    assert!(out.status.success(), "{}", describe(&out));
+    repo.git(&["checkout", "-q", "late"]);
+    repo.git(&["rebase", "-q", "main"]);
+    let out = repo.git_status(&["push", "-q", "-u", "origin", "late"]);
+    assert!(
+        out.status.success(),
+        "a warning does not block: {}",
+        describe(&out)
+    );
+    let err = stderr(&out);
+    assert!(err.contains("conflicting-migrations"), "{err}");
+    assert!(err.contains("0002_product_colour"), "{err}");
+    assert!(err.contains("0002_product_size"), "{err}");
+    assert!(err.contains("migguard merge store"), "{err}");
+
+    // main itself, pushed again with nothing of ours, is not warned about.
+    repo.git(&["checkout", "-q", "main"]);
+    commit_file(&repo, "README.md", "docs\n", "docs");
+    let out = repo.git_status(&["push", "-q", "origin", "main"]);
+    assert!(out.status.success(), "{}", describe(&out));
+    assert!(
+        !stderr(&out).contains("conflicting-migrations"),
+        "{}",
+        describe(&out)
+    );
+}
+
 /// A feature branch that merges main carries main's migrations: they are on
 /// the remote already, reviewed or not, and this push does not add them.
 #[test]

@@ -143,9 +143,10 @@ fn check_update(
         ReviewFile::default()
     });
     let (open, _reviewed) = review::split_reviewed(findings, &reviews, &source);
-    let (unreviewed, notes): (Vec<Diagnostic>, Vec<Diagnostic>) = open
+    let (unreviewed, mut notes): (Vec<Diagnostic>, Vec<Diagnostic>) = open
         .into_iter()
         .partition(|d| d.severity == Severity::Error);
+    notes.extend(pushed_conflicts(&project, &selection));
     if !notes.is_empty() {
         report::write_blocks(printer, &notes);
     }
@@ -176,6 +177,33 @@ fn check_update(
         paths.join(" ")
     );
     Ok(ExitStatus::Failure)
+}
+
+/// `conflicting-migrations` in the pushed tip where a pushed migration is
+/// one of the leaves (a clean `git rebase` onto a branch that added its own
+/// `0005_*`): Django's `migrate` will refuse the tip. Said as a warning, as
+/// no review can settle it; `migguard merge`/`rebase` do.
+fn pushed_conflicts(project: &Project, selection: &Selection) -> Vec<Diagnostic> {
+    project
+        .diagnostics
+        .iter()
+        .filter(|d| d.rule == Rule::ConflictingMigrations)
+        .filter(|d| {
+            let app = d.details["app"].as_str();
+            d.details["leaves"].as_array().is_some_and(|leaves| {
+                leaves.iter().filter_map(|leaf| leaf.as_str()).any(|leaf| {
+                    selection
+                        .changed
+                        .iter()
+                        .any(|key| key.name == leaf && app.is_none_or(|app| key.app == app))
+                })
+            })
+        })
+        .map(|d| Diagnostic {
+            severity: Severity::Warning,
+            ..d.clone()
+        })
+        .collect()
 }
 
 /// The project's directory in the repository as a prefix of its paths:

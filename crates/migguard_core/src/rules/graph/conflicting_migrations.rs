@@ -59,7 +59,7 @@ impl Violation for ConflictingMigrations {
     }
 
     fn details(&self) -> serde_json::Value {
-        serde_json::json!({ "leaves": self.leaves })
+        serde_json::json!({ "app": self.app, "leaves": self.leaves })
     }
 }
 
