@@ -992,3 +992,66 @@ fn settings_that_read_ignored_files_work_in_the_worktree() {
     );
     assert!(repo.root.join("config/local_settings.py").is_file());
 }
+
+/// `--database` or `[tool.migguard] database` naming another database than
+/// the one the settings use (which do not read DATABASE_URL): sync would
+/// back up and read one and migrate the other, so it refuses and touches
+/// neither.
+#[test]
+fn a_database_other_than_the_settings_one_is_refused() {
+    let repo = feature_applied_then_main(&Db::Sqlite);
+    let own = repo.root.join("db.sqlite3");
+    let other_dir = tempfile::tempdir().unwrap();
+    let other = other_dir.path().join("other.db");
+    std::fs::copy(&own, &other).unwrap();
+    let own_bytes = std::fs::read(&own).unwrap();
+    let other_bytes = std::fs::read(&other).unwrap();
+    let url = format!("sqlite:///{}", other.display());
+    let unchanged = |what: &str| {
+        assert_eq!(
+            std::fs::read(&own).unwrap(),
+            own_bytes,
+            "{what}: db.sqlite3"
+        );
+        assert_eq!(
+            std::fs::read(&other).unwrap(),
+            other_bytes,
+            "{what}: other.db"
+        );
+        assert_no_worktrees(&repo);
+    };
+
+    for args in [
+        vec!["--database", url.as_str()],
+        vec!["--database", url.as_str(), "--plan"],
+    ] {
+        let out = sync(&repo, &args, 1);
+        let said = text(&out);
+        assert!(said.contains("would change"), "{said}");
+        assert!(said.contains(&own.display().to_string()), "{said}");
+        assert!(said.contains("Nothing was changed"), "{said}");
+        assert!(!said.contains("Plan:"), "{said}");
+        unchanged(&format!("{args:?}"));
+    }
+
+    repo.write(
+        "pyproject.toml",
+        &format!("[tool.migguard]\ndatabase = \"{url}\"\n"),
+    );
+    let out = sync(&repo, &[], 1);
+    let said = text(&out);
+    assert!(said.contains("`[tool.migguard] database` names"), "{said}");
+    unchanged("[tool.migguard] database");
+    let snapshots = repo.migguard(&["snapshot".as_ref(), "list".as_ref()], Some(0));
+    assert!(
+        String::from_utf8_lossy(&snapshots.stdout).contains("No snapshots"),
+        "no backup was taken: {}",
+        describe(&snapshots)
+    );
+
+    // The settings' own database, named explicitly, is synced as before.
+    std::fs::remove_file(repo.root.join("pyproject.toml")).unwrap();
+    let own_url = format!("sqlite:///{}", own.display());
+    sync(&repo, &["--database", &own_url], 0);
+    assert_synced(&repo, &main_keys());
+}

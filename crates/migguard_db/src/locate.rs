@@ -84,6 +84,25 @@ pub fn locate_with_env(
             how: "`[tool.migguard] database`".to_owned(),
         });
     }
+    settings_database_with_env(project_root, settings, env)
+}
+
+/// The database Django's settings themselves use (steps 3 and 4 of the
+/// module documentation, ignoring `DATABASE_URL` and `[tool.migguard]
+/// database` as locations), with `env` as the environment `manage.py` runs
+/// in: settings that read `DATABASE_URL` see it there.
+pub fn settings_database_with_env(
+    project_root: &Path,
+    settings: &DjangoSettings,
+    env: &dyn Fn(&str) -> Option<String>,
+) -> Result<Located, LocateError> {
+    let manage_dir = match settings.manage_py.as_deref() {
+        Some(manage) => match Path::new(manage).parent() {
+            Some(dir) => project_root.join(dir),
+            None => project_root.to_owned(),
+        },
+        None => project_root.to_owned(),
+    };
     if let Some(databases) = settings.values.get("DATABASES") {
         let where_ = settings_file(project_root, &manage_dir, settings);
         let unresolved = |reason: String| LocateError::Unresolved {

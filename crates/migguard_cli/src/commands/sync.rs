@@ -137,6 +137,58 @@ impl Env {
     }
 }
 
+/// Why sync must not run when the database it reads and backs up is not
+/// the one `manage.py migrate` changes: `--database`, `DATABASE_URL` or
+/// `[tool.migguard] database` name one database, and the settings (which
+/// the commands run with, `DATABASE_URL` set as for them) another, or one
+/// migguard cannot tell. `None` when they agree, or when the settings are
+/// where the database was found in the first place.
+fn settings_mismatch(
+    env: &Env,
+    settings: &migguard_core::config::Settings,
+    django: &migguard_core::project::DjangoSettings,
+    args: &SyncArgs,
+) -> Option<String> {
+    let process_url = std::env::var("DATABASE_URL")
+        .ok()
+        .filter(|u| !u.trim().is_empty());
+    let configured = settings
+        .options
+        .database
+        .as_deref()
+        .filter(|u| !u.trim().is_empty());
+    let source = if args.database.is_some() {
+        "--database"
+    } else if process_url.is_some() {
+        "the DATABASE_URL environment variable"
+    } else if configured.is_some() {
+        "`[tool.migguard] database`"
+    } else {
+        return None;
+    };
+    // The environment `manage.py` runs in (see `run_command`).
+    let command_url = env.database_arg.clone().or(process_url);
+    let lookup = |name: &str| {
+        if name == "DATABASE_URL" {
+            command_url.clone()
+        } else {
+            std::env::var(name).ok()
+        }
+    };
+    let manage = dbstate::manage_command(settings, django);
+    match migguard_db::settings_database_with_env(&env.root, django, &lookup) {
+        Ok(own) if own.url.same_database(&env.url) => None,
+        Ok(own) => Some(format!(
+            "{source} names {}, but `{manage} migrate` would change {} ({}): the settings do not read              DATABASE_URL for it. sync would read and back up one database and migrate the other.              Nothing was changed. Run sync without {source} to sync the database the settings use,              or make the settings read DATABASE_URL (e.g. `dj_database_url.config()`).",
+            env.url, own.url, own.how
+        )),
+        Err(e) => Some(format!(
+            "{source} names {}, but migguard cannot tell which database `{manage} migrate` would change,              so it cannot make sure they are the same: {e}. Nothing was changed. Run sync without {source}              if the settings use that database, or make the settings read DATABASE_URL              (e.g. `dj_database_url.config()`).",
+            env.url
+        )),
+    }
+}
+
 /// What is being synced to.
 struct Target {
     project: Project,
@@ -319,6 +371,13 @@ pub fn run(args: &SyncArgs, printer: &mut Printer<'_>) -> Result<ExitStatus> {
             return Ok(ExitStatus::Error);
         }
     };
+    // Only reading so far: a database that cannot be read is exit 2 as
+    // for `migguard status`; one that is not the settings' one is refused
+    // before anything changes.
+    if let Some(problem) = settings_mismatch(&env, &env.settings, &working.settings, args) {
+        printer.error(&problem);
+        return Ok(ExitStatus::Failure);
+    }
 
     let target = target(&env, args, working, &applied)?;
     writeln!(printer.out, "Target: {}", target.label)?;
