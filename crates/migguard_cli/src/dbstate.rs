@@ -11,7 +11,7 @@ use std::path::{Path, PathBuf};
 use migguard_core::config::Settings;
 use migguard_core::drift::{Drift, ForeignMigration, Provenance};
 use migguard_core::graph::AppliedSet;
-use migguard_core::model::{Migration, MigrationKey};
+use migguard_core::model::{Migration, MigrationKey, OperationKind, Reverse, Value};
 use migguard_core::parse::parse_migration;
 use migguard_core::project::{DjangoSettings, Project};
 use migguard_db::{AppliedMigrations, DatabaseUrl, DbError, LocateError, Located};
@@ -446,6 +446,79 @@ pub fn record_applied(
         }
     }
     added
+}
+
+/// What makes a migration irreversible for Django: a `RunPython` without
+/// `reverse_code`, a `RunSQL` without `reverse_sql` (where they reach the
+/// database).
+pub fn irreversible_operations(migration: &Migration) -> Vec<String> {
+    migration
+        .all_operations()
+        .filter(|(_, db)| *db)
+        .filter(|(op, _)| matches!(op.reverse, None | Some(Reverse::Missing)))
+        .filter_map(|(op, _)| match op.kind {
+            OperationKind::RunPython => {
+                let code = op
+                    .arg("code")
+                    .and_then(Value::as_ref_path)
+                    .map(|p| format!("({})", p.rsplit('.').next().unwrap_or(p)))
+                    .unwrap_or_default();
+                Some(format!(
+                    "RunPython{code} at line {} has no reverse_code",
+                    op.line
+                ))
+            }
+            OperationKind::RunSQL => Some(format!("RunSQL at line {} has no reverse_sql", op.line)),
+            _ => None,
+        })
+        .collect()
+}
+
+/// The migrations `drift`'s unapply steps would unapply that Django cannot
+/// reverse, as `key (path): reasons`; `known` are the migrations whose
+/// files migguard has (the first with a key wins).
+pub fn irreversible_unapplies<'a>(
+    drift: &Drift,
+    known: impl IntoIterator<Item = &'a Migration>,
+) -> Vec<String> {
+    let known: Vec<&Migration> = known.into_iter().collect();
+    drift
+        .unapply
+        .iter()
+        .flat_map(|s| s.unapplies.iter())
+        .filter_map(|key| {
+            let migration = known.iter().find(|m| &m.key == key)?;
+            let reasons = irreversible_operations(migration);
+            (!reasons.is_empty())
+                .then(|| format!("{key} ({}): {}", migration.path, reasons.join("; ")))
+        })
+        .collect()
+}
+
+/// The way back when Django cannot unapply: the snapshot saved for
+/// `branch` when there is one, else a backup or a new database.
+pub fn irreversible_way_out(
+    url: &DatabaseUrl,
+    repo: Option<&Repo>,
+    branch: Option<&str>,
+) -> String {
+    let saved = match (repo, branch) {
+        (Some(repo), Some(branch)) => crate::hooks::snapshots::snapshots_for(url, repo)
+            .ok()
+            .and_then(|s| s.exists(branch).ok())
+            .unwrap_or(false)
+            .then_some(branch),
+        _ => None,
+    };
+    match saved {
+        Some(branch) => format!(
+            "restore the snapshot saved for {branch} instead: `migguard snapshot restore {}`",
+            quote(branch)
+        ),
+        None => "no snapshot was saved for this branch (`migguard snapshot list`), so the database must be \
+                 restored from a backup taken before they were applied, or recreated (dropped, then `migrate`)"
+            .to_owned(),
+    }
 }
 
 #[cfg(test)]

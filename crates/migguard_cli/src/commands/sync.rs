@@ -29,7 +29,7 @@ use std::process::{Command, Stdio};
 use anyhow::{Context, Result};
 use migguard_core::drift::{self, Drift, DriftInput, Provenance};
 use migguard_core::graph::{AppliedSet, NodeKind};
-use migguard_core::model::{Migration, MigrationKey, OperationKind, Reverse, Value};
+use migguard_core::model::{Migration, MigrationKey};
 use migguard_core::project::{self, AnalyzeOptions, Project};
 use migguard_db::{Backend, DatabaseUrl, DbError, Snapshots};
 use migguard_git::{AppliedStore, DiskCache, Oid, Repo, TreeSource};
@@ -442,24 +442,12 @@ pub fn run(args: &SyncArgs, printer: &mut Printer<'_>) -> Result<ExitStatus> {
         ));
         return Ok(ExitStatus::Failure);
     }
-    let find = |key: &MigrationKey| -> Option<&Migration> {
-        candidate
-            .as_ref()
-            .and_then(|c| c.project.migration(key))
-            .or_else(|| stored_migrations.iter().find(|m| &m.key == key))
-            .or_else(|| target.project.migration(key))
-    };
-    let irreversible: Vec<String> = drift
-        .unapply
+    let known = candidate
         .iter()
-        .flat_map(|s| s.unapplies.iter())
-        .filter_map(|key| {
-            let migration = find(key)?;
-            let reasons = irreversible_operations(migration);
-            (!reasons.is_empty())
-                .then(|| format!("{key} ({}): {}", migration.path, reasons.join("; ")))
-        })
-        .collect();
+        .flat_map(|c| c.project.migrations.iter())
+        .chain(stored_migrations.iter())
+        .chain(target.project.migrations.iter());
+    let irreversible = dbstate::irreversible_unapplies(&drift, known);
     let unapplying: BTreeSet<&MigrationKey> = drift
         .unapply
         .iter()
@@ -880,32 +868,6 @@ fn describe_drift(
         )?;
     }
     Ok(())
-}
-
-/// What makes a migration irreversible for Django: a `RunPython` without
-/// `reverse_code`, a `RunSQL` without `reverse_sql` (where they reach the
-/// database).
-fn irreversible_operations(migration: &Migration) -> Vec<String> {
-    migration
-        .all_operations()
-        .filter(|(_, db)| *db)
-        .filter(|(op, _)| matches!(op.reverse, None | Some(Reverse::Missing)))
-        .filter_map(|(op, _)| match op.kind {
-            OperationKind::RunPython => {
-                let code = op
-                    .arg("code")
-                    .and_then(Value::as_ref_path)
-                    .map(|p| format!("({})", p.rsplit('.').next().unwrap_or(p)))
-                    .unwrap_or_default();
-                Some(format!(
-                    "RunPython{code} at line {} has no reverse_code",
-                    op.line
-                ))
-            }
-            OperationKind::RunSQL => Some(format!("RunSQL at line {} has no reverse_sql", op.line)),
-            _ => None,
-        })
-        .collect()
 }
 
 /// Where the SQLite file goes in a worktree at `dir`: the same path
@@ -1540,7 +1502,7 @@ mod tests {
              \x20       migrations.RunSQL('SELECT 1', reverse_sql='SELECT 2'),\n\
              \x20       migrations.SeparateDatabaseAndState(state_operations=[migrations.RunSQL('x')]),",
         );
-        let found = irreversible_operations(&m);
+        let found = dbstate::irreversible_operations(&m);
         assert_eq!(found.len(), 2, "{found:?}");
         assert!(found[0].starts_with("RunPython(f) at line"), "{found:?}");
         assert!(found[1].contains("RunSQL") && found[1].contains("reverse_sql"));
