@@ -7,7 +7,11 @@
 //!    `BASE_DIR / "db.sqlite3"`, `os.path.join(...)`, `os.environ[...]`,
 //!    `os.environ.get` / `os.getenv` / django-environ `env(...)` resolved
 //!    through the process environment, or a whole entry from
-//!    `dj_database_url.config()` / `.parse()` / `env.db()`;
+//!    `dj_database_url.config()` / `.parse()` / `env.db()`; values wrapped
+//!    in `int(...)` / `str(...)`; the entry set by `DATABASES["default"] =
+//!    {...}` (and its keys by `DATABASES["default"]["NAME"] = ...`) or named
+//!    by a settings name bound to a dict (`{"default": DEFAULT_DB}`), both
+//!    followed when the settings are read (migguard_core);
 //! 4. with no `DATABASES` at all, `db.sqlite3` beside `manage.py`.
 //!
 //! Relative SQLite paths are made absolute: against the project root for
