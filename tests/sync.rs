@@ -500,11 +500,54 @@ fn sync_exit_codes_agree_with_status() {
     assert_eq!(status.status.code(), Some(0), "{}", describe(&status));
 }
 
+/// MariaDB: sync cannot back it up, so it refuses without --no-backup
+/// and every hint says so (no "backs it up first"); `--plan` shows the same
+/// steps as for SQLite and PostgreSQL, less the backup.
 #[test]
 fn sync_mariadb_needs_no_backup_flag() {
     let db = MyDb::create();
     let repo = feature_applied_then_main(&Db::Mysql(&db.name));
     let before = db_rows(&repo);
+    let dump_before = dump(&repo);
+
+    let out = sync(&repo, &["--plan"], 0);
+    let plan = String::from_utf8_lossy(&out.stdout).into_owned();
+    for expected in [
+        "orders.0003_order_shipping_country",
+        "inventory.0002_a_item_sku",
+        "git worktree add --detach",
+        "manage.py migrate inventory 0001_initial --noinput",
+        "manage.py migrate orders 0002_add_shipping_address_to_order --noinput",
+        "git worktree remove --force",
+        "manage.py migrate --noinput",
+        "Nothing was changed",
+        "no backup",
+        "mysqldump",
+        "migguard sync --no-backup",
+    ] {
+        assert!(plan.contains(expected), "{expected:?} in\n{plan}");
+    }
+    assert!(!plan.contains("snapshot save"), "{plan}");
+    assert_eq!(db_rows(&repo), before, "--plan changed django_migrations");
+    assert_eq!(dump(&repo), dump_before, "--plan changed the data");
+    assert_no_worktrees(&repo);
+
+    // The hook, status and plan point at sync as it is for MariaDB.
+    checkout(&repo, &["feature"]);
+    let hook = String::from_utf8_lossy(&checkout(&repo, &["main"]).stderr).into_owned();
+    let status = repo.migguard(&["status".as_ref()], None);
+    let shown = repo.migguard(&["plan".as_ref()], None);
+    for said in [
+        hook,
+        String::from_utf8_lossy(&status.stdout).into_owned(),
+        String::from_utf8_lossy(&shown.stdout).into_owned(),
+    ] {
+        assert!(said.contains("migguard sync --no-backup"), "{said}");
+        assert!(said.contains("mysqldump"), "{said}");
+        assert!(!said.contains("backs the database up"), "{said}");
+        assert!(!said.contains("backs it up"), "{said}");
+    }
+
     let out = sync(&repo, &[], 1);
     let said = text(&out);
     assert!(said.contains("no automatic backup"), "{said}");

@@ -322,9 +322,10 @@ fn write_text(
     } else if !c.drift.foreign.is_empty() {
         writeln!(
             out,
-            "\nTo bring the database to {}, from {}: `migguard sync` (backs it up first), or by hand:",
+            "\nTo bring the database to {}, from {}: {}; or by hand:",
             c.branch_label(),
-            c.root.display()
+            c.root.display(),
+            dbstate::sync_hint(&c.db.url)
         )?;
         for line in dbstate::fix_commands(&c.drift, ctx) {
             writeln!(out, "    {line}")?;
@@ -579,10 +580,7 @@ fn write_plan(
         for line in commands {
             writeln!(out, "    {line}")?;
         }
-        writeln!(
-            out,
-            "(or `migguard sync`, which backs the database up first)"
-        )?;
+        writeln!(out, "(or {})", dbstate::sync_hint(&db.url))?;
     }
     Ok(if drift.inconsistent.is_empty() {
         ExitStatus::Success

@@ -525,11 +525,18 @@ pub fn run(args: &SyncArgs, printer: &mut Printer<'_>) -> Result<ExitStatus> {
         steps.push(Step::Backup {
             name: fresh_name(snapshots, "sync-backup"),
         });
+    } else if args.plan {
+        // The same steps as for the others, minus the backup sync cannot take.
+        notes.push(format!(
+            "no backup: migguard cannot back up MySQL/MariaDB, and sync refuses to run without --no-backup. \
+             Back the database up by hand first:\n  {}\nthen run `migguard sync --no-backup`",
+            dbstate::mysqldump_command(&env.url)
+        ));
     } else {
         printer.error(&format!(
             "no automatic backup is possible for MySQL/MariaDB; nothing was changed. Back the database up by hand:\n  {}\n\
              then run sync again with --no-backup",
-            mysqldump_command(&env.url)
+            dbstate::mysqldump_command(&env.url)
         ));
         return Ok(ExitStatus::Failure);
     }
@@ -1072,39 +1079,6 @@ fn unapply_worktree(
     })
 }
 
-/// `mysqldump ...` for a MySQL/MariaDB database, without the password.
-fn mysqldump_command(url: &DatabaseUrl) -> String {
-    let Some(server) = url.server() else {
-        return "mysqldump DATABASE > backup.sql".to_owned();
-    };
-    let mut cmd = vec!["mysqldump".to_owned(), "--single-transaction".to_owned()];
-    match &server.socket {
-        Some(socket) => cmd.push(format!("--socket={}", quote(&socket.display().to_string()))),
-        None => {
-            cmd.push(format!("-h {}", quote(server.host_or_default())));
-            if let Some(port) = server.port {
-                cmd.push(format!("-P {port}"));
-            }
-        }
-    }
-    if let Some(user) = &server.user {
-        cmd.push(format!("-u {}", quote(user)));
-    }
-    if server.password.is_some() {
-        cmd.push("-p".to_owned());
-    }
-    cmd.push(quote(&server.database));
-    format!(
-        "{} > {}",
-        cmd.join(" "),
-        quote(&format!(
-            "{}-{}.sql",
-            server.database,
-            crate::hooks::snapshots::timestamp()
-        ))
-    )
-}
-
 /// A step as lines: what it does, then the exact command.
 fn describe(env: &Env, step: &Step, worktrees: &[WorktreePlan]) -> Vec<String> {
     match step {
@@ -1506,18 +1480,5 @@ mod tests {
         assert_eq!(found.len(), 2, "{found:?}");
         assert!(found[0].starts_with("RunPython(f) at line"), "{found:?}");
         assert!(found[1].contains("RunSQL") && found[1].contains("reverse_sql"));
-    }
-
-    #[test]
-    fn the_mysqldump_command_never_shows_the_password() {
-        let url = DatabaseUrl::parse("mysql://app:s3cret@db.local:3307/shop").unwrap();
-        let cmd = mysqldump_command(&url);
-        assert!(
-            cmd.starts_with(
-                "mysqldump --single-transaction -h db.local -P 3307 -u app -p shop > shop-"
-            ),
-            "{cmd}"
-        );
-        assert!(!cmd.contains("s3cret"), "{cmd}");
     }
 }

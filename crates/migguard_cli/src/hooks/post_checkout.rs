@@ -408,8 +408,19 @@ fn compare(checkout: &PostCheckout, printer: &mut Printer<'_>) {
     let irreversible = dbstate::irreversible_unapplies(&drift, known);
     let way_out = (!irreversible.is_empty())
         .then(|| dbstate::irreversible_way_out(&db.url, Some(&repo), current.as_deref()));
-    let stuck = way_out.as_deref().map(|w| (irreversible.as_slice(), w));
-    write_report(printer, &all, &drift, &new_label, &ctx, &root, stuck);
+    let remedy = Remedy {
+        irreversible: way_out.as_deref().map(|w| (irreversible.as_slice(), w)),
+        sync: dbstate::sync_hint(&db.url),
+    };
+    write_report(printer, &all, &drift, &new_label, &ctx, &root, &remedy);
+}
+
+/// Besides the commands: what stops them, and what `migguard sync` does.
+struct Remedy<'a> {
+    /// The migrations to unapply Django cannot reverse, and the way back.
+    irreversible: Option<(&'a [String], &'a str)>,
+    /// `migguard sync`, said truthfully for the database.
+    sync: String,
 }
 
 /// `2 applied migrations not on it, 1 unapplied`.
@@ -454,7 +465,7 @@ fn write_report(
     branch: &str,
     ctx: &FixContext<'_>,
     root: &Path,
-    irreversible: Option<(&[String], &str)>,
+    remedy: &Remedy<'_>,
 ) {
     if diagnostics.is_empty() {
         return;
@@ -511,7 +522,7 @@ fn write_report(
         return;
     }
     let has_foreign = diagnostics.iter().any(|d| d.rule == Rule::SchemaMismatch);
-    if let (true, Some((list, way_out))) = (has_foreign, irreversible) {
+    if let (true, Some((list, way_out))) = (has_foreign, remedy.irreversible) {
         // `migrate APP TARGET` would stop half-way with IrreversibleError.
         let _ = writeln!(
             printer.err,
@@ -547,10 +558,7 @@ fn write_report(
         );
     }
     if has_foreign {
-        let _ = writeln!(
-            printer.err,
-            "  or run `migguard sync`, which backs the database up first."
-        );
+        let _ = writeln!(printer.err, "  or run {}.", remedy.sync);
     }
 }
 
