@@ -701,3 +701,62 @@ fn an_app_only_the_branch_left_has_is_reported() {
         describe(&status)
     );
 }
+
+/// A migration to unapply that Django cannot reverse (RunPython without
+/// reverse_code): the hook, status and plan name it and give the way
+/// back that works (the snapshot, else a backup or a new database), not
+/// `migrate inventory ...`, which would end in IrreversibleError.
+#[test]
+fn an_irreversible_foreign_migration_gets_no_commands_that_cannot_work() {
+    let repo = project(Db::Sqlite);
+    manage(&repo, Db::Sqlite, &["migrate", "-v", "0"]);
+    migguard(&repo, Db::Sqlite, &["snapshot", "save", "main"], 0);
+    repo.git(&["checkout", "-q", "-b", "backfill"]);
+    repo.commit_file(
+        "inventory/migrations/0004_backfill.py",
+        &format!(
+            "from django.db import migrations\n\n\n\
+             def forwards(apps, schema_editor):\n    pass\n\n\n\
+             class Migration(migrations.Migration):\n\n    \
+             dependencies = [(\"inventory\", \"{MERGE}\")]\n\n    \
+             operations = [migrations.RunPython(forwards)]\n"
+        ),
+        "backfill",
+    );
+    manage(&repo, Db::Sqlite, &["migrate", "-v", "0"]);
+
+    let err = stderr(&checkout(&repo, Db::Sqlite, &["main"]));
+    assert!(err.contains("cannot be reversed"), "{err}");
+    assert!(err.contains("inventory.0004_backfill"), "{err}");
+    assert!(err.contains("RunPython(forwards)"), "{err}");
+    assert!(err.contains("migguard snapshot restore main"), "{err}");
+    assert!(!err.contains("migrate inventory"), "{err}");
+    assert!(!err.contains("migguard sync"), "{err}");
+
+    let text = stdout(&migguard(&repo, Db::Sqlite, &["status"], 0));
+    assert!(text.contains("inventory.0004_backfill"), "{text}");
+    assert!(text.contains("migguard snapshot restore main"), "{text}");
+    assert!(!text.contains("migrate inventory"), "{text}");
+
+    // Without a snapshot: a backup or a new database.
+    migguard(&repo, Db::Sqlite, &["snapshot", "drop", "main"], 0);
+    let text = stdout(&migguard(&repo, Db::Sqlite, &["status"], 0));
+    assert!(text.contains("restored from a backup"), "{text}");
+    assert!(!text.contains("snapshot restore"), "{text}");
+    assert!(!text.contains("migrate inventory"), "{text}");
+    let json = stdout(&migguard(
+        &repo,
+        Db::Sqlite,
+        &["status", "--format", "json"],
+        0,
+    ));
+    assert!(json.contains("restored from a backup"), "{json}");
+    assert!(!json.contains("migrate inventory"), "{json}");
+    assert!(!json.contains("migguard sync"), "{json}");
+    let plan = stdout(&migguard(&repo, Db::Sqlite, &["plan"], 0));
+    assert!(plan.contains("cannot be reversed"), "{plan}");
+    assert!(plan.contains("restored from a backup"), "{plan}");
+    assert!(plan.contains("unapply inventory.0004_backfill"), "{plan}");
+    assert!(!plan.contains("manage.py migrate inventory"), "{plan}");
+    assert!(!plan.contains("migguard sync"), "{plan}");
+}

@@ -500,11 +500,54 @@ fn sync_exit_codes_agree_with_status() {
     assert_eq!(status.status.code(), Some(0), "{}", describe(&status));
 }
 
+/// MariaDB: sync cannot back it up, so it refuses without --no-backup
+/// and every hint says so (no "backs it up first"); `--plan` shows the same
+/// steps as for SQLite and PostgreSQL, less the backup.
 #[test]
 fn sync_mariadb_needs_no_backup_flag() {
     let db = MyDb::create();
     let repo = feature_applied_then_main(&Db::Mysql(&db.name));
     let before = db_rows(&repo);
+    let dump_before = dump(&repo);
+
+    let out = sync(&repo, &["--plan"], 0);
+    let plan = String::from_utf8_lossy(&out.stdout).into_owned();
+    for expected in [
+        "orders.0003_order_shipping_country",
+        "inventory.0002_a_item_sku",
+        "git worktree add --detach",
+        "manage.py migrate inventory 0001_initial --noinput",
+        "manage.py migrate orders 0002_add_shipping_address_to_order --noinput",
+        "git worktree remove --force",
+        "manage.py migrate --noinput",
+        "Nothing was changed",
+        "no backup",
+        "mysqldump",
+        "migguard sync --no-backup",
+    ] {
+        assert!(plan.contains(expected), "{expected:?} in\n{plan}");
+    }
+    assert!(!plan.contains("snapshot save"), "{plan}");
+    assert_eq!(db_rows(&repo), before, "--plan changed django_migrations");
+    assert_eq!(dump(&repo), dump_before, "--plan changed the data");
+    assert_no_worktrees(&repo);
+
+    // The hook, status and plan point at sync as it is for MariaDB.
+    checkout(&repo, &["feature"]);
+    let hook = String::from_utf8_lossy(&checkout(&repo, &["main"]).stderr).into_owned();
+    let status = repo.migguard(&["status".as_ref()], None);
+    let shown = repo.migguard(&["plan".as_ref()], None);
+    for said in [
+        hook,
+        String::from_utf8_lossy(&status.stdout).into_owned(),
+        String::from_utf8_lossy(&shown.stdout).into_owned(),
+    ] {
+        assert!(said.contains("migguard sync --no-backup"), "{said}");
+        assert!(said.contains("mysqldump"), "{said}");
+        assert!(!said.contains("backs the database up"), "{said}");
+        assert!(!said.contains("backs it up"), "{said}");
+    }
+
     let out = sync(&repo, &[], 1);
     let said = text(&out);
     assert!(said.contains("no automatic backup"), "{said}");
@@ -991,4 +1034,67 @@ fn settings_that_read_ignored_files_work_in_the_worktree() {
         "the real files stay"
     );
     assert!(repo.root.join("config/local_settings.py").is_file());
+}
+
+/// `--database` or `[tool.migguard] database` naming another database than
+/// the one the settings use (which do not read DATABASE_URL): sync would
+/// back up and read one and migrate the other, so it refuses and touches
+/// neither.
+#[test]
+fn a_database_other_than_the_settings_one_is_refused() {
+    let repo = feature_applied_then_main(&Db::Sqlite);
+    let own = repo.root.join("db.sqlite3");
+    let other_dir = tempfile::tempdir().unwrap();
+    let other = other_dir.path().join("other.db");
+    std::fs::copy(&own, &other).unwrap();
+    let own_bytes = std::fs::read(&own).unwrap();
+    let other_bytes = std::fs::read(&other).unwrap();
+    let url = format!("sqlite:///{}", other.display());
+    let unchanged = |what: &str| {
+        assert_eq!(
+            std::fs::read(&own).unwrap(),
+            own_bytes,
+            "{what}: db.sqlite3"
+        );
+        assert_eq!(
+            std::fs::read(&other).unwrap(),
+            other_bytes,
+            "{what}: other.db"
+        );
+        assert_no_worktrees(&repo);
+    };
+
+    for args in [
+        vec!["--database", url.as_str()],
+        vec!["--database", url.as_str(), "--plan"],
+    ] {
+        let out = sync(&repo, &args, 1);
+        let said = text(&out);
+        assert!(said.contains("would change"), "{said}");
+        assert!(said.contains(&own.display().to_string()), "{said}");
+        assert!(said.contains("Nothing was changed"), "{said}");
+        assert!(!said.contains("Plan:"), "{said}");
+        unchanged(&format!("{args:?}"));
+    }
+
+    repo.write(
+        "pyproject.toml",
+        &format!("[tool.migguard]\ndatabase = \"{url}\"\n"),
+    );
+    let out = sync(&repo, &[], 1);
+    let said = text(&out);
+    assert!(said.contains("`[tool.migguard] database` names"), "{said}");
+    unchanged("[tool.migguard] database");
+    let snapshots = repo.migguard(&["snapshot".as_ref(), "list".as_ref()], Some(0));
+    assert!(
+        String::from_utf8_lossy(&snapshots.stdout).contains("No snapshots"),
+        "no backup was taken: {}",
+        describe(&snapshots)
+    );
+
+    // The settings' own database, named explicitly, is synced as before.
+    std::fs::remove_file(repo.root.join("pyproject.toml")).unwrap();
+    let own_url = format!("sqlite:///{}", own.display());
+    sync(&repo, &["--database", &own_url], 0);
+    assert_synced(&repo, &main_keys());
 }

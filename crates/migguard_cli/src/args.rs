@@ -43,7 +43,7 @@ pub enum Command {
     Status(StatusArgs),
     /// Show what `manage.py migrate` would do now, or after switching to a revision.
     Plan(PlanArgs),
-    /// Bring the database to the checked-out migrations: back it up, unapply what only another branch has, migrate.
+    /// Bring the database to the checked-out migrations: back it up (SQLite, PostgreSQL), unapply what only another branch has, migrate.
     Sync(SyncArgs),
     /// Per-branch copies of the database: list, save, restore, drop.
     Snapshot(SnapshotArgs),

@@ -11,10 +11,10 @@ use std::path::{Path, PathBuf};
 use migguard_core::config::Settings;
 use migguard_core::drift::{Drift, ForeignMigration, Provenance};
 use migguard_core::graph::AppliedSet;
-use migguard_core::model::{Migration, MigrationKey};
+use migguard_core::model::{Migration, MigrationKey, OperationKind, Reverse, Value};
 use migguard_core::parse::parse_migration;
 use migguard_core::project::{DjangoSettings, Project};
-use migguard_db::{AppliedMigrations, DatabaseUrl, DbError, LocateError, Located};
+use migguard_db::{AppliedMigrations, Backend, DatabaseUrl, DbError, LocateError, Located};
 use migguard_git::{AppliedStore, Repo};
 
 /// A database and what it has applied.
@@ -448,6 +448,125 @@ pub fn record_applied(
     added
 }
 
+/// What makes a migration irreversible for Django: a `RunPython` without
+/// `reverse_code`, a `RunSQL` without `reverse_sql` (where they reach the
+/// database).
+pub fn irreversible_operations(migration: &Migration) -> Vec<String> {
+    migration
+        .all_operations()
+        .filter(|(_, db)| *db)
+        .filter(|(op, _)| matches!(op.reverse, None | Some(Reverse::Missing)))
+        .filter_map(|(op, _)| match op.kind {
+            OperationKind::RunPython => {
+                let code = op
+                    .arg("code")
+                    .and_then(Value::as_ref_path)
+                    .map(|p| format!("({})", p.rsplit('.').next().unwrap_or(p)))
+                    .unwrap_or_default();
+                Some(format!(
+                    "RunPython{code} at line {} has no reverse_code",
+                    op.line
+                ))
+            }
+            OperationKind::RunSQL => Some(format!("RunSQL at line {} has no reverse_sql", op.line)),
+            _ => None,
+        })
+        .collect()
+}
+
+/// The migrations `drift`'s unapply steps would unapply that Django cannot
+/// reverse, as `key (path): reasons`; `known` are the migrations whose
+/// files migguard has (the first with a key wins).
+pub fn irreversible_unapplies<'a>(
+    drift: &Drift,
+    known: impl IntoIterator<Item = &'a Migration>,
+) -> Vec<String> {
+    let known: Vec<&Migration> = known.into_iter().collect();
+    drift
+        .unapply
+        .iter()
+        .flat_map(|s| s.unapplies.iter())
+        .filter_map(|key| {
+            let migration = known.iter().find(|m| &m.key == key)?;
+            let reasons = irreversible_operations(migration);
+            (!reasons.is_empty())
+                .then(|| format!("{key} ({}): {}", migration.path, reasons.join("; ")))
+        })
+        .collect()
+}
+
+/// The way back when Django cannot unapply: the snapshot saved for
+/// `branch` when there is one, else a backup or a new database.
+pub fn irreversible_way_out(
+    url: &DatabaseUrl,
+    repo: Option<&Repo>,
+    branch: Option<&str>,
+) -> String {
+    let saved = match (repo, branch) {
+        (Some(repo), Some(branch)) => crate::hooks::snapshots::snapshots_for(url, repo)
+            .ok()
+            .and_then(|s| s.exists(branch).ok())
+            .unwrap_or(false)
+            .then_some(branch),
+        _ => None,
+    };
+    match saved {
+        Some(branch) => format!(
+            "restore the snapshot saved for {branch} instead: `migguard snapshot restore {}`",
+            quote(branch)
+        ),
+        None => "no snapshot was saved for this branch (`migguard snapshot list`), so the database must be \
+                 restored from a backup taken before they were applied, or recreated (dropped, then `migrate`)"
+            .to_owned(),
+    }
+}
+
+/// `mysqldump ...` for a MySQL/MariaDB database, without the password.
+pub fn mysqldump_command(url: &DatabaseUrl) -> String {
+    let Some(server) = url.server() else {
+        return "mysqldump DATABASE > backup.sql".to_owned();
+    };
+    let mut cmd = vec!["mysqldump".to_owned(), "--single-transaction".to_owned()];
+    match &server.socket {
+        Some(socket) => cmd.push(format!("--socket={}", quote(&socket.display().to_string()))),
+        None => {
+            cmd.push(format!("-h {}", quote(server.host_or_default())));
+            if let Some(port) = server.port {
+                cmd.push(format!("-P {port}"));
+            }
+        }
+    }
+    if let Some(user) = &server.user {
+        cmd.push(format!("-u {}", quote(user)));
+    }
+    if server.password.is_some() {
+        cmd.push("-p".to_owned());
+    }
+    cmd.push(quote(&server.database));
+    format!(
+        "{} > {}",
+        cmd.join(" "),
+        quote(&format!(
+            "{}-{}.sql",
+            server.database,
+            crate::hooks::snapshots::timestamp()
+        ))
+    )
+}
+
+/// How to point at `migguard sync` for the database at `url`, truthfully:
+/// it snapshots SQLite and PostgreSQL first, but cannot back up
+/// MySQL/MariaDB and refuses to run there without `--no-backup`.
+pub fn sync_hint(url: &DatabaseUrl) -> String {
+    match url.backend() {
+        Backend::Mysql => format!(
+            "`migguard sync --no-backup` after a backup by hand (migguard cannot back up MySQL/MariaDB): `{}`",
+            mysqldump_command(url)
+        ),
+        _ => "`migguard sync`, which backs the database up first".to_owned(),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -548,5 +667,32 @@ mod tests {
         assert_eq!(p.message, "cannot log in as app:*** server says: no");
         assert_eq!(quote("it's"), r"'it'\''s'");
         assert_eq!(quote("manage.py"), "manage.py");
+    }
+
+    #[test]
+    fn the_mysqldump_command_never_shows_the_password() {
+        let url = DatabaseUrl::parse("mysql://app:s3cret@db.local:3307/shop").unwrap();
+        let cmd = mysqldump_command(&url);
+        assert!(
+            cmd.starts_with(
+                "mysqldump --single-transaction -h db.local -P 3307 -u app -p shop > shop-"
+            ),
+            "{cmd}"
+        );
+        assert!(!cmd.contains("s3cret"), "{cmd}");
+    }
+
+    #[test]
+    fn the_sync_hint_says_when_no_backup_is_taken() {
+        let mysql = DatabaseUrl::parse("mysql://root@127.0.0.1:3306/shop").unwrap();
+        let hint = sync_hint(&mysql);
+        assert!(hint.contains("--no-backup"), "{hint}");
+        assert!(hint.contains("mysqldump"), "{hint}");
+        assert!(!hint.contains("backs the database up"), "{hint}");
+        for url in ["sqlite:///tmp/x.db", "postgres://u@h/db"] {
+            let hint = sync_hint(&DatabaseUrl::parse(url).unwrap());
+            assert!(hint.contains("backs the database up first"), "{hint}");
+            assert!(!hint.contains("--no-backup"), "{hint}");
+        }
     }
 }

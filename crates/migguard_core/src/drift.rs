@@ -584,6 +584,22 @@ fn object_name(value: Option<&Value>) -> Option<String> {
     value?.as_call()?.kwarg("name")?.as_str().map(str::to_owned)
 }
 
+/// The index a field's own options give its column: `unique=True` a
+/// unique one, `db_index=True` a plain one; none for a primary key (its
+/// own constraint) or a field without a column.
+fn implied_index(field: &Call) -> Option<&'static str> {
+    let set = |arg: &str| field_arg(field, arg).and_then(Value::as_bool) == Some(true);
+    if set("primary_key") || is_many_to_many(field) {
+        None
+    } else if set("unique") {
+        Some("unique index")
+    } else if set("db_index") {
+        Some("index")
+    } else {
+        None
+    }
+}
+
 fn field_call(value: Option<&Value>) -> Option<&Call> {
     value?.as_call()
 }
@@ -620,6 +636,10 @@ fn describe_db(
                         if let Some(join) = join_table(&table, fname, field) {
                             out.push(format!("creates table {join}"));
                         }
+                    } else if let (Some(index), Some(col)) =
+                        (implied_index(field), column(fname, field))
+                    {
+                        out.push(format!("adds {index} on {table}.{col}"));
                     }
                 }
             }
@@ -667,6 +687,23 @@ fn describe_db(
                 }
             } else if let Some(col) = column(&fname, field) {
                 out.push(format!("{} {table}.{col}", verb.0));
+                // A dropped column takes its indexes along.
+                let was = match op.kind {
+                    AddField => None,
+                    RemoveField => return,
+                    _ => before
+                        .field(app, &model(), &fname)
+                        .and_then(|f| Some((implied_index(f)?, column(&fname, f)?))),
+                };
+                let now = implied_index(field);
+                if was.as_ref().map(|(index, _)| *index) != now {
+                    if let Some((index, old_col)) = was {
+                        out.push(format!("removes {index} on {table}.{old_col}"));
+                    }
+                    if let Some(index) = now {
+                        out.push(format!("adds {index} on {table}.{col}"));
+                    }
+                }
             }
         }
         RenameField => {

@@ -42,6 +42,6 @@ pub use backend::{
     open, read_applied, AppliedMigrations, AppliedReader, AppliedRow, CONNECT_TIMEOUT,
 };
 pub use error::DbError;
-pub use locate::{locate, locate_with_env, LocateError, Located};
+pub use locate::{locate, locate_with_env, settings_database_with_env, LocateError, Located};
 pub use snapshot::{SnapshotInfo, Snapshots};
 pub use url::{Backend, DatabaseUrl, Password, ServerAddress, UrlError};

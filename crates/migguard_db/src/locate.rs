@@ -7,7 +7,11 @@
 //!    `BASE_DIR / "db.sqlite3"`, `os.path.join(...)`, `os.environ[...]`,
 //!    `os.environ.get` / `os.getenv` / django-environ `env(...)` resolved
 //!    through the process environment, or a whole entry from
-//!    `dj_database_url.config()` / `.parse()` / `env.db()`;
+//!    `dj_database_url.config()` / `.parse()` / `env.db()`; values wrapped
+//!    in `int(...)` / `str(...)`; the entry set by `DATABASES["default"] =
+//!    {...}` (and its keys by `DATABASES["default"]["NAME"] = ...`) or named
+//!    by a settings name bound to a dict (`{"default": DEFAULT_DB}`), both
+//!    followed when the settings are read (migguard_core);
 //! 4. with no `DATABASES` at all, `db.sqlite3` beside `manage.py`.
 //!
 //! Relative SQLite paths are made absolute: against the project root for
@@ -84,6 +88,25 @@ pub fn locate_with_env(
             how: "`[tool.migguard] database`".to_owned(),
         });
     }
+    settings_database_with_env(project_root, settings, env)
+}
+
+/// The database Django's settings themselves use (steps 3 and 4 of the
+/// module documentation, ignoring `DATABASE_URL` and `[tool.migguard]
+/// database` as locations), with `env` as the environment `manage.py` runs
+/// in: settings that read `DATABASE_URL` see it there.
+pub fn settings_database_with_env(
+    project_root: &Path,
+    settings: &DjangoSettings,
+    env: &dyn Fn(&str) -> Option<String>,
+) -> Result<Located, LocateError> {
+    let manage_dir = match settings.manage_py.as_deref() {
+        Some(manage) => match Path::new(manage).parent() {
+            Some(dir) => project_root.join(dir),
+            None => project_root.to_owned(),
+        },
+        None => project_root.to_owned(),
+    };
     if let Some(databases) = settings.values.get("DATABASES") {
         let where_ = settings_file(project_root, &manage_dir, settings);
         let unresolved = |reason: String| LocateError::Unresolved {

@@ -176,6 +176,38 @@ impl DatabaseUrl {
         }
     }
 
+    /// Whether two URLs name the same database: the same SQLite file (after
+    /// following symlinks, when it exists), or the same database name on
+    /// the same server (`localhost`, `127.0.0.1`, `::1` and a Unix socket
+    /// all count as this machine; an unset port is the backend's default).
+    /// User and password do not matter.
+    pub fn same_database(&self, other: &DatabaseUrl) -> bool {
+        fn file(p: &Path) -> PathBuf {
+            p.canonicalize().unwrap_or_else(|_| p.to_path_buf())
+        }
+        fn local(a: &ServerAddress) -> String {
+            match a.host.as_deref().filter(|h| !h.is_empty()) {
+                None | Some("localhost" | "127.0.0.1" | "::1" | "[::1]") => "localhost".to_owned(),
+                Some(h) => h.to_ascii_lowercase(),
+            }
+        }
+        match (self, other) {
+            (DatabaseUrl::Sqlite(a), DatabaseUrl::Sqlite(b)) => file(a) == file(b),
+            (DatabaseUrl::Postgres(a), DatabaseUrl::Postgres(b))
+            | (DatabaseUrl::Mysql(a), DatabaseUrl::Mysql(b)) => {
+                let default = if self.backend() == Backend::Postgres {
+                    5432
+                } else {
+                    3306
+                };
+                a.database == b.database
+                    && local(a) == local(b)
+                    && a.port.unwrap_or(default) == b.port.unwrap_or(default)
+            }
+            _ => false,
+        }
+    }
+
     /// The password, when one was given.
     pub fn password(&self) -> Option<&str> {
         self.server()?.password.as_ref().map(Password::expose)

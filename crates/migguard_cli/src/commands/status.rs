@@ -19,7 +19,7 @@ use anyhow::{Context, Result};
 use migguard_core::diagnostic::{Diagnostic, Severity, Summary};
 use migguard_core::drift::{self, Drift, DriftInput, ForeignMigration, Labels, Provenance};
 use migguard_core::graph::NodeKind;
-use migguard_core::model::MigrationKey;
+use migguard_core::model::{Migration, MigrationKey};
 use migguard_core::project::Project;
 use migguard_core::render::{self, Format, RenderOptions};
 use migguard_core::rules::Rule;
@@ -39,6 +39,8 @@ struct Compared {
     db: DbView,
     drift: Drift,
     store: Option<AppliedStore>,
+    /// The foreign migrations' files from migguard's store.
+    stored: Vec<Migration>,
     manage: String,
 }
 
@@ -60,6 +62,19 @@ impl Compared {
         let (repo, _) = self.workspace.git.as_ref()?;
         repo.current_branch()
             .or_else(|| repo.head_commit().map(|oid| oid.to_string()))
+    }
+
+    /// The migrations to unapply that Django cannot reverse, and the way
+    /// back instead; `None` when the commands can work.
+    fn stuck(&self) -> Option<(Vec<String>, String)> {
+        let known = self.stored.iter().chain(self.project.migrations.iter());
+        let list = dbstate::irreversible_unapplies(&self.drift, known);
+        if list.is_empty() {
+            return None;
+        }
+        let repo = self.workspace.git.as_ref().map(|(r, _)| r);
+        let way = dbstate::irreversible_way_out(&self.db.url, repo, self.branch().as_deref());
+        Some((list, way))
     }
 
     fn source_of(&self, foreign: &ForeignMigration) -> FileSource {
@@ -119,6 +134,7 @@ fn compare(
         db,
         drift,
         store,
+        stored,
         manage,
     }))
 }
@@ -144,11 +160,27 @@ pub fn status(args: &StatusArgs, printer: &mut Printer<'_>) -> Result<ExitStatus
         fix: &fix,
         manage: &compared.manage,
     };
-    let diagnostics = compared.workspace.settings.apply(drift::diagnostics(
+    let mut diagnostics = compared.workspace.settings.apply(drift::diagnostics(
         &compared.drift,
         &compared.project,
         &labels,
     ));
+    if let Some((list, way)) = compared.stuck() {
+        // Their fix, `migrate APP TARGET` or `migguard sync`, would stop
+        // with IrreversibleError.
+        for d in diagnostics
+            .iter_mut()
+            .filter(|d| d.rule == Rule::SchemaMismatch)
+        {
+            d.help = Some(format!(
+                "`migrate` cannot unapply it: it would stop with IrreversibleError ({}); the way back: {way}",
+                list.join("; ")
+            ));
+            if let Some(details) = d.details.as_object_mut() {
+                details.insert("fix".to_owned(), serde_json::Value::Null);
+            }
+        }
+    }
     match args.format {
         StatusFormat::Json => {
             let options = RenderOptions::default();
@@ -245,11 +277,20 @@ fn write_text(
         .iter()
         .filter(|d| d.rule == Rule::UnappliedMigrations)
         .collect();
+    let stuck = c.stuck();
     for d in diagnostics
         .iter()
         .filter(|d| d.rule != Rule::UnappliedMigrations)
     {
-        write_block(out, color, d, &d.message)?;
+        if stuck.is_some() && d.rule == Rule::SchemaMismatch {
+            // Its fix is a `migrate APP TARGET` Django cannot do; the
+            // way back is said below.
+            let mut d = d.clone();
+            d.help = None;
+            write_block(out, color, &d, &d.message)?;
+        } else {
+            write_block(out, color, d, &d.message)?;
+        }
     }
     if let Some(first) = unapplied.first() {
         let n = unapplied.len();
@@ -265,12 +306,26 @@ fn write_text(
         summary.help = None;
         write_block(out, color, &summary, &text)?;
     }
-    if !c.drift.foreign.is_empty() {
+    if let (false, Some((list, way))) = (c.drift.foreign.is_empty(), &stuck) {
         writeln!(
             out,
-            "\nTo bring the database to {}, from {}: `migguard sync` (backs it up first), or by hand:",
+            "\nDjango cannot bring the database to {}: {} migration{} to unapply cannot be reversed \
+             (`migrate` would stop with IrreversibleError):",
             c.branch_label(),
-            c.root.display()
+            list.len(),
+            if list.len() == 1 { "" } else { "s" }
+        )?;
+        for line in list {
+            writeln!(out, "    {line}")?;
+        }
+        writeln!(out, "The way back: {way}.")?;
+    } else if !c.drift.foreign.is_empty() {
+        writeln!(
+            out,
+            "\nTo bring the database to {}, from {}: {}; or by hand:",
+            c.branch_label(),
+            c.root.display(),
+            dbstate::sync_hint(&c.db.url)
         )?;
         for line in dbstate::fix_commands(&c.drift, ctx) {
             writeln!(out, "    {line}")?;
@@ -327,6 +382,7 @@ pub fn plan(args: &PlanArgs, printer: &mut Printer<'_>) -> Result<ExitStatus> {
             &target,
             &compared.manage,
             &commands,
+            compared.stuck(),
         );
     };
 
@@ -419,7 +475,17 @@ pub fn plan(args: &PlanArgs, printer: &mut Printer<'_>) -> Result<ExitStatus> {
         Ok(oid) => format!("{rev} (commit {})", repo.short_id(oid)),
         Err(_) => rev.clone(),
     };
-    write_plan(printer, &db, &drift, &target, &manage, &commands)
+    let known = here
+        .migrations
+        .iter()
+        .chain(stored.iter())
+        .chain(there.migrations.iter());
+    let list = dbstate::irreversible_unapplies(&drift, known);
+    let stuck = (!list.is_empty()).then(|| {
+        let way = dbstate::irreversible_way_out(&db.url, Some(repo), Some(rev));
+        (list, way)
+    });
+    write_plan(printer, &db, &drift, &target, &manage, &commands, stuck)
 }
 
 fn write_plan(
@@ -429,6 +495,7 @@ fn write_plan(
     target: &str,
     manage: &str,
     commands: &[String],
+    stuck: Option<(Vec<String>, String)>,
 ) -> Result<ExitStatus> {
     let out = &mut *printer.out;
     writeln!(out, "Database: {} ({})", db.url_display, db.how)?;
@@ -444,12 +511,22 @@ fn write_plan(
     };
     let mut steps = 0;
     for step in &drift.unapply {
-        writeln!(
-            out,
-            "  {manage} migrate {} {}",
-            dbstate::quote(&step.app),
-            dbstate::quote(step.target_name())
-        )?;
+        if stuck.is_some() {
+            // No pasteable `migrate APP TARGET`: it would stop half-way.
+            writeln!(
+                out,
+                "  {} back to {} (not with `migrate`: see below)",
+                step.app,
+                step.target_name()
+            )?;
+        } else {
+            writeln!(
+                out,
+                "  {manage} migrate {} {}",
+                dbstate::quote(&step.app),
+                dbstate::quote(step.target_name())
+            )?;
+        }
         for key in &step.unapplies {
             writeln!(out, "    - unapply {key}{}", effects(key))?;
             steps += 1;
@@ -486,15 +563,24 @@ fn write_plan(
         writeln!(out, "  nothing to do: the database matches")?;
         return Ok(ExitStatus::Success);
     }
-    if steps > 0 {
+    if let (true, Some((list, way))) = (steps > 0, &stuck) {
+        writeln!(
+            out,
+            "These commands cannot work: {} migration{} to unapply cannot be reversed \
+             (`migrate` would stop with IrreversibleError):",
+            list.len(),
+            if list.len() == 1 { "" } else { "s" }
+        )?;
+        for line in list {
+            writeln!(out, "    {line}")?;
+        }
+        writeln!(out, "The way back: {way}.")?;
+    } else if steps > 0 {
         writeln!(out, "Commands:")?;
         for line in commands {
             writeln!(out, "    {line}")?;
         }
-        writeln!(
-            out,
-            "(or `migguard sync`, which backs the database up first)"
-        )?;
+        writeln!(out, "(or {})", dbstate::sync_hint(&db.url))?;
     }
     Ok(if drift.inconsistent.is_empty() {
         ExitStatus::Success

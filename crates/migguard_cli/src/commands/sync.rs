@@ -29,7 +29,7 @@ use std::process::{Command, Stdio};
 use anyhow::{Context, Result};
 use migguard_core::drift::{self, Drift, DriftInput, Provenance};
 use migguard_core::graph::{AppliedSet, NodeKind};
-use migguard_core::model::{Migration, MigrationKey, OperationKind, Reverse, Value};
+use migguard_core::model::{Migration, MigrationKey};
 use migguard_core::project::{self, AnalyzeOptions, Project};
 use migguard_db::{Backend, DatabaseUrl, DbError, Snapshots};
 use migguard_git::{AppliedStore, DiskCache, Oid, Repo, TreeSource};
@@ -134,6 +134,58 @@ impl Env {
         } else {
             ""
         }
+    }
+}
+
+/// Why sync must not run when the database it reads and backs up is not
+/// the one `manage.py migrate` changes: `--database`, `DATABASE_URL` or
+/// `[tool.migguard] database` name one database, and the settings (which
+/// the commands run with, `DATABASE_URL` set as for them) another, or one
+/// migguard cannot tell. `None` when they agree, or when the settings are
+/// where the database was found in the first place.
+fn settings_mismatch(
+    env: &Env,
+    settings: &migguard_core::config::Settings,
+    django: &migguard_core::project::DjangoSettings,
+    args: &SyncArgs,
+) -> Option<String> {
+    let process_url = std::env::var("DATABASE_URL")
+        .ok()
+        .filter(|u| !u.trim().is_empty());
+    let configured = settings
+        .options
+        .database
+        .as_deref()
+        .filter(|u| !u.trim().is_empty());
+    let source = if args.database.is_some() {
+        "--database"
+    } else if process_url.is_some() {
+        "the DATABASE_URL environment variable"
+    } else if configured.is_some() {
+        "`[tool.migguard] database`"
+    } else {
+        return None;
+    };
+    // The environment `manage.py` runs in (see `run_command`).
+    let command_url = env.database_arg.clone().or(process_url);
+    let lookup = |name: &str| {
+        if name == "DATABASE_URL" {
+            command_url.clone()
+        } else {
+            std::env::var(name).ok()
+        }
+    };
+    let manage = dbstate::manage_command(settings, django);
+    match migguard_db::settings_database_with_env(&env.root, django, &lookup) {
+        Ok(own) if own.url.same_database(&env.url) => None,
+        Ok(own) => Some(format!(
+            "{source} names {}, but `{manage} migrate` would change {} ({}): the settings do not read              DATABASE_URL for it. sync would read and back up one database and migrate the other.              Nothing was changed. Run sync without {source} to sync the database the settings use,              or make the settings read DATABASE_URL (e.g. `dj_database_url.config()`).",
+            env.url, own.url, own.how
+        )),
+        Err(e) => Some(format!(
+            "{source} names {}, but migguard cannot tell which database `{manage} migrate` would change,              so it cannot make sure they are the same: {e}. Nothing was changed. Run sync without {source}              if the settings use that database, or make the settings read DATABASE_URL              (e.g. `dj_database_url.config()`).",
+            env.url
+        )),
     }
 }
 
@@ -319,6 +371,13 @@ pub fn run(args: &SyncArgs, printer: &mut Printer<'_>) -> Result<ExitStatus> {
             return Ok(ExitStatus::Error);
         }
     };
+    // Only reading so far: a database that cannot be read is exit 2 as
+    // for `migguard status`; one that is not the settings' one is refused
+    // before anything changes.
+    if let Some(problem) = settings_mismatch(&env, &env.settings, &working.settings, args) {
+        printer.error(&problem);
+        return Ok(ExitStatus::Failure);
+    }
 
     let target = target(&env, args, working, &applied)?;
     writeln!(printer.out, "Target: {}", target.label)?;
@@ -383,24 +442,12 @@ pub fn run(args: &SyncArgs, printer: &mut Printer<'_>) -> Result<ExitStatus> {
         ));
         return Ok(ExitStatus::Failure);
     }
-    let find = |key: &MigrationKey| -> Option<&Migration> {
-        candidate
-            .as_ref()
-            .and_then(|c| c.project.migration(key))
-            .or_else(|| stored_migrations.iter().find(|m| &m.key == key))
-            .or_else(|| target.project.migration(key))
-    };
-    let irreversible: Vec<String> = drift
-        .unapply
+    let known = candidate
         .iter()
-        .flat_map(|s| s.unapplies.iter())
-        .filter_map(|key| {
-            let migration = find(key)?;
-            let reasons = irreversible_operations(migration);
-            (!reasons.is_empty())
-                .then(|| format!("{key} ({}): {}", migration.path, reasons.join("; ")))
-        })
-        .collect();
+        .flat_map(|c| c.project.migrations.iter())
+        .chain(stored_migrations.iter())
+        .chain(target.project.migrations.iter());
+    let irreversible = dbstate::irreversible_unapplies(&drift, known);
     let unapplying: BTreeSet<&MigrationKey> = drift
         .unapply
         .iter()
@@ -478,11 +525,18 @@ pub fn run(args: &SyncArgs, printer: &mut Printer<'_>) -> Result<ExitStatus> {
         steps.push(Step::Backup {
             name: fresh_name(snapshots, "sync-backup"),
         });
+    } else if args.plan {
+        // The same steps as for the others, minus the backup sync cannot take.
+        notes.push(format!(
+            "no backup: migguard cannot back up MySQL/MariaDB, and sync refuses to run without --no-backup. \
+             Back the database up by hand first:\n  {}\nthen run `migguard sync --no-backup`",
+            dbstate::mysqldump_command(&env.url)
+        ));
     } else {
         printer.error(&format!(
             "no automatic backup is possible for MySQL/MariaDB; nothing was changed. Back the database up by hand:\n  {}\n\
              then run sync again with --no-backup",
-            mysqldump_command(&env.url)
+            dbstate::mysqldump_command(&env.url)
         ));
         return Ok(ExitStatus::Failure);
     }
@@ -823,32 +877,6 @@ fn describe_drift(
     Ok(())
 }
 
-/// What makes a migration irreversible for Django: a `RunPython` without
-/// `reverse_code`, a `RunSQL` without `reverse_sql` (where they reach the
-/// database).
-fn irreversible_operations(migration: &Migration) -> Vec<String> {
-    migration
-        .all_operations()
-        .filter(|(_, db)| *db)
-        .filter(|(op, _)| matches!(op.reverse, None | Some(Reverse::Missing)))
-        .filter_map(|(op, _)| match op.kind {
-            OperationKind::RunPython => {
-                let code = op
-                    .arg("code")
-                    .and_then(Value::as_ref_path)
-                    .map(|p| format!("({})", p.rsplit('.').next().unwrap_or(p)))
-                    .unwrap_or_default();
-                Some(format!(
-                    "RunPython{code} at line {} has no reverse_code",
-                    op.line
-                ))
-            }
-            OperationKind::RunSQL => Some(format!("RunSQL at line {} has no reverse_sql", op.line)),
-            _ => None,
-        })
-        .collect()
-}
-
 /// Where the SQLite file goes in a worktree at `dir`: the same path
 /// relative to the work tree, as a link to the real file. `None` when the
 /// database is not a file inside the work tree (a server, or a file the
@@ -1049,39 +1077,6 @@ fn unapply_worktree(
         removes,
         link,
     })
-}
-
-/// `mysqldump ...` for a MySQL/MariaDB database, without the password.
-fn mysqldump_command(url: &DatabaseUrl) -> String {
-    let Some(server) = url.server() else {
-        return "mysqldump DATABASE > backup.sql".to_owned();
-    };
-    let mut cmd = vec!["mysqldump".to_owned(), "--single-transaction".to_owned()];
-    match &server.socket {
-        Some(socket) => cmd.push(format!("--socket={}", quote(&socket.display().to_string()))),
-        None => {
-            cmd.push(format!("-h {}", quote(server.host_or_default())));
-            if let Some(port) = server.port {
-                cmd.push(format!("-P {port}"));
-            }
-        }
-    }
-    if let Some(user) = &server.user {
-        cmd.push(format!("-u {}", quote(user)));
-    }
-    if server.password.is_some() {
-        cmd.push("-p".to_owned());
-    }
-    cmd.push(quote(&server.database));
-    format!(
-        "{} > {}",
-        cmd.join(" "),
-        quote(&format!(
-            "{}-{}.sql",
-            server.database,
-            crate::hooks::snapshots::timestamp()
-        ))
-    )
 }
 
 /// A step as lines: what it does, then the exact command.
@@ -1481,22 +1476,9 @@ mod tests {
              \x20       migrations.RunSQL('SELECT 1', reverse_sql='SELECT 2'),\n\
              \x20       migrations.SeparateDatabaseAndState(state_operations=[migrations.RunSQL('x')]),",
         );
-        let found = irreversible_operations(&m);
+        let found = dbstate::irreversible_operations(&m);
         assert_eq!(found.len(), 2, "{found:?}");
         assert!(found[0].starts_with("RunPython(f) at line"), "{found:?}");
         assert!(found[1].contains("RunSQL") && found[1].contains("reverse_sql"));
-    }
-
-    #[test]
-    fn the_mysqldump_command_never_shows_the_password() {
-        let url = DatabaseUrl::parse("mysql://app:s3cret@db.local:3307/shop").unwrap();
-        let cmd = mysqldump_command(&url);
-        assert!(
-            cmd.starts_with(
-                "mysqldump --single-transaction -h db.local -P 3307 -u app -p shop > shop-"
-            ),
-            "{cmd}"
-        );
-        assert!(!cmd.contains("s3cret"), "{cmd}");
     }
 }

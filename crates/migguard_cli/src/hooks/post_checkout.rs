@@ -343,10 +343,11 @@ fn compare(checkout: &PostCheckout, printer: &mut Printer<'_>) {
             })
     };
     let _ = cache.flush();
+    let mut stored = Vec::new();
     let drift = if old.is_none() && first.foreign.is_empty() {
         first
     } else {
-        let stored = dbstate::stored_migrations(&store, &new, old.as_ref(), &db.applied);
+        stored = dbstate::stored_migrations(&store, &new, old.as_ref(), &db.applied);
         drift::compute(&DriftInput {
             new: &new,
             old: old.as_ref(),
@@ -399,7 +400,27 @@ fn compare(checkout: &PostCheckout, printer: &mut Printer<'_>) {
         manage: &manage,
     };
     let all = settings.apply(drift::diagnostics(&drift, &new, &labels));
-    write_report(printer, &all, &drift, &new_label, &ctx, &root);
+    let known = old
+        .iter()
+        .flat_map(|o| o.migrations.iter())
+        .chain(stored.iter())
+        .chain(new.migrations.iter());
+    let irreversible = dbstate::irreversible_unapplies(&drift, known);
+    let way_out = (!irreversible.is_empty())
+        .then(|| dbstate::irreversible_way_out(&db.url, Some(&repo), current.as_deref()));
+    let remedy = Remedy {
+        irreversible: way_out.as_deref().map(|w| (irreversible.as_slice(), w)),
+        sync: dbstate::sync_hint(&db.url),
+    };
+    write_report(printer, &all, &drift, &new_label, &ctx, &root, &remedy);
+}
+
+/// Besides the commands: what stops them, and what `migguard sync` does.
+struct Remedy<'a> {
+    /// The migrations to unapply Django cannot reverse, and the way back.
+    irreversible: Option<(&'a [String], &'a str)>,
+    /// `migguard sync`, said truthfully for the database.
+    sync: String,
 }
 
 /// `2 applied migrations not on it, 1 unapplied`.
@@ -444,6 +465,7 @@ fn write_report(
     branch: &str,
     ctx: &FixContext<'_>,
     root: &Path,
+    remedy: &Remedy<'_>,
 ) {
     if diagnostics.is_empty() {
         return;
@@ -500,6 +522,21 @@ fn write_report(
         return;
     }
     let has_foreign = diagnostics.iter().any(|d| d.rule == Rule::SchemaMismatch);
+    if let (true, Some((list, way_out))) = (has_foreign, remedy.irreversible) {
+        // `migrate APP TARGET` would stop half-way with IrreversibleError.
+        let _ = writeln!(
+            printer.err,
+            "migguard: the database does not match {branch}, and Django cannot bring it back: {} migration{} \
+             to unapply cannot be reversed:",
+            list.len(),
+            if list.len() == 1 { "" } else { "s" }
+        );
+        for line in list {
+            let _ = writeln!(printer.err, "    {line}");
+        }
+        let _ = writeln!(printer.err, "  The way back: {way_out}.");
+        return;
+    }
     let commands = if has_foreign {
         dbstate::fix_commands(drift, ctx)
     } else {
@@ -521,10 +558,7 @@ fn write_report(
         );
     }
     if has_foreign {
-        let _ = writeln!(
-            printer.err,
-            "  or run `migguard sync`, which backs the database up first."
-        );
+        let _ = writeln!(printer.err, "  or run {}.", remedy.sync);
     }
 }
 

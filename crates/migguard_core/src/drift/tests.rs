@@ -277,6 +277,40 @@ fn effects_of_other_operations() {
 }
 
 #[test]
+fn effects_name_the_indexes_field_options_imply() {
+    let p = project(&[("blog/migrations/0001_initial.py", migration("", INITIAL))]);
+    let before = crate::state::replay(&p, None).state;
+    let text = migration(
+        "('blog', '0001_initial')",
+        "        migrations.CreateModel(name='Coupon', fields=[('id', models.BigAutoField(primary_key=True, serialize=False)), ('code', models.CharField(max_length=20, unique=True)), ('kind', models.CharField(max_length=5, db_index=True)), ('note', models.TextField())]),\n        migrations.AddField(model_name='post', name='slug', field=models.SlugField(db_index=True, db_column='sl')),\n        migrations.AddField(model_name='post', name='body', field=models.TextField(db_index=False)),\n        migrations.AlterField(model_name='post', name='title', field=models.CharField(max_length=100, unique=True)),\n        migrations.AlterField(model_name='coupon', name='kind', field=models.CharField(max_length=5)),\n        migrations.RemoveField(model_name='coupon', name='code'),",
+    );
+    let m = parse_migration(
+        &k("blog", "0002_x"),
+        "blog/migrations/0002_x.py",
+        "blog.migrations",
+        text.as_bytes(),
+    )
+    .migration
+    .expect("parses");
+    assert_eq!(
+        schema_effects(&m, &before, &p.settings),
+        vec![
+            "creates table blog_coupon",
+            "adds unique index on blog_coupon.code",
+            "adds index on blog_coupon.kind",
+            "adds column blog_post.sl",
+            "adds index on blog_post.sl",
+            "adds column blog_post.body",
+            "alters column blog_post.title",
+            "adds unique index on blog_post.title",
+            "alters column blog_coupon.kind",
+            "removes index on blog_coupon.kind",
+            "removes column blog_coupon.code",
+        ]
+    );
+}
+
+#[test]
 fn the_shared_traversal_is_djangos_plan() {
     for name in ["basic", "conflict_merged", "large"] {
         let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))

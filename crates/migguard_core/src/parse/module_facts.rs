@@ -150,6 +150,8 @@ pub enum SettingsStep {
     Append(String, Value),
     /// `NAME.insert(index, value)`.
     Insert(String, i64, Value),
+    /// `NAME["a"]["b"] = value`: the keys, outermost first.
+    SetItem(String, Vec<String>, Value),
     /// `from module import *`, resolved to a dotted name.
     StarImport(String),
     /// A statement that changes `NAME` in a way migguard cannot follow
@@ -173,7 +175,19 @@ impl SettingsModule {
         for step in &self.steps {
             match step {
                 SettingsStep::Set(name, value) => {
-                    values.insert(name.clone(), value.clone());
+                    let value = bound(value, values, 0);
+                    values.insert(name.clone(), value);
+                }
+                SettingsStep::SetItem(name, keys, value) => {
+                    let value = bound(value, values, 0);
+                    let changed = values
+                        .get(name)
+                        .cloned()
+                        .and_then(|mut whole| {
+                            set_item(&mut whole, keys, value, values).then_some(whole)
+                        })
+                        .unwrap_or_else(|| Value::Expr(format!("{name} (changed)")));
+                    values.insert(name.clone(), changed);
                 }
                 SettingsStep::Extend(name, more) => {
                     let joined = match (values.get(name), more.as_seq()) {
@@ -214,6 +228,96 @@ impl SettingsModule {
                     values.insert(name.clone(), Value::Expr(format!("{name} (changed)")));
                 }
             }
+        }
+    }
+}
+
+/// `value` as assigned: a bare name bound to a dict (`DEFAULT_DB` in
+/// `DATABASES = {"default": DEFAULT_DB}`) stands for that dict, as it is
+/// when the assignment runs, inside dict literals too.
+fn bound(value: &Value, values: &HashMap<String, Value>, depth: u32) -> Value {
+    match value {
+        Value::Ref(r) if !r.written.contains('.') => match values.get(&r.written) {
+            Some(dict @ Value::Dict(_)) => dict.clone(),
+            _ => value.clone(),
+        },
+        Value::Dict(items) if depth < 16 => Value::Dict(
+            items
+                .iter()
+                .map(|(k, v)| (k.clone(), bound(v, values, depth + 1)))
+                .collect(),
+        ),
+        _ => value.clone(),
+    }
+}
+
+/// `target[keys[0]][keys[1]]... = value` on a dict literal, as Python does:
+/// the last key is replaced or added, the ones before must exist and be
+/// dicts (a bare name bound to a dict counts as that dict). False when it
+/// cannot be followed.
+fn set_item(
+    target: &mut Value,
+    keys: &[String],
+    value: Value,
+    values: &HashMap<String, Value>,
+) -> bool {
+    let Some((key, rest)) = keys.split_first() else {
+        return false;
+    };
+    let Value::Dict(items) = target else {
+        return false;
+    };
+    let found = items
+        .iter_mut()
+        .find(|(k, _)| k.as_str() == Some(key.as_str()));
+    match (found, rest.is_empty()) {
+        (Some((_, slot)), true) => {
+            *slot = value;
+            true
+        }
+        (None, true) => {
+            items.push((Value::Str(key.clone()), value));
+            true
+        }
+        (Some((_, slot)), false) => {
+            *slot = bound(slot, values, 15);
+            set_item(slot, rest, value, values)
+        }
+        // `KeyError`: the module would not import.
+        (None, false) => false,
+    }
+}
+
+/// `NAME["a"]["b"]`: the name and its string keys, outermost first; the
+/// name alone (keys `None`) when a key is not a string literal.
+fn subscript_chain(target: &Expr) -> Option<(String, Option<Vec<String>>)> {
+    let mut keys = Some(Vec::new());
+    let mut current = target;
+    loop {
+        match current {
+            Expr::Subscript(sub) => {
+                match (&*sub.slice, keys.as_mut()) {
+                    (
+                        Expr::Constant(ast::ExprConstant {
+                            value: ast::Constant::Str(key),
+                            ..
+                        }),
+                        Some(list),
+                    ) => list.push(key.clone()),
+                    _ => keys = None,
+                }
+                current = &sub.value;
+            }
+            Expr::Name(name) => {
+                return Some((
+                    name.id.to_string(),
+                    keys.map(|mut k| {
+                        k.reverse();
+                        k
+                    }),
+                ))
+            }
+            _ => return None,
         }
     }
 }
@@ -278,6 +382,15 @@ fn settings_steps(
                                 if let Expr::Name(n) = e {
                                     out.push(SettingsStep::Unknown(n.id.to_string()));
                                 }
+                            }
+                        }
+                        Expr::Subscript(_) => {
+                            match subscript_chain(target) {
+                                Some((name, Some(keys))) if !nested => out.push(
+                                    SettingsStep::SetItem(name, keys, reader.read(&assign.value)),
+                                ),
+                                Some((name, _)) => out.push(SettingsStep::Unknown(name)),
+                                None => {}
                             }
                         }
                         _ => {}
@@ -488,6 +601,112 @@ mod tests {
             "INSTALLED_APPS = ['a', 'b']\nINSTALLED_APPS.remove('b')\n",
         )]);
         assert!(matches!(values["INSTALLED_APPS"], Value::Expr(_)));
+    }
+
+    /// `DATABASES["default"][key]` of `values`, as a string.
+    fn db_field<'v>(values: &'v HashMap<String, Value>, key: &str) -> Option<&'v str> {
+        let Value::Dict(databases) = &values["DATABASES"] else {
+            return None;
+        };
+        let (_, default) = databases
+            .iter()
+            .find(|(k, _)| k.as_str() == Some("default"))?;
+        let Value::Dict(entry) = default else {
+            return None;
+        };
+        entry
+            .iter()
+            .find(|(k, _)| k.as_str() == Some(key))
+            .and_then(|(_, v)| v.as_str())
+    }
+
+    #[test]
+    fn databases_by_subscript_assignment() {
+        // The entry replaced, then one of its keys, then one added.
+        let values = evaluate(&[(
+            "s",
+            "DATABASES = {'default': {'ENGINE': 'x', 'NAME': 'old'}}\n\
+             DATABASES['default'] = {'ENGINE': 'django.db.backends.postgresql', 'NAME': 'app'}\n\
+             DATABASES[\"default\"][\"NAME\"] = 'shop'\n\
+             DATABASES['default']['HOST'] = 'db'\n",
+        )]);
+        assert_eq!(
+            db_field(&values, "ENGINE"),
+            Some("django.db.backends.postgresql")
+        );
+        assert_eq!(db_field(&values, "NAME"), Some("shop"));
+        assert_eq!(db_field(&values, "HOST"), Some("db"));
+        // An empty dict filled in, key by key.
+        let values = evaluate(&[(
+            "s",
+            "DATABASES = {}\nDATABASES['default'] = {'ENGINE': 'e'}\nDATABASES['default']['NAME'] = 'n'\n",
+        )]);
+        assert_eq!(db_field(&values, "ENGINE"), Some("e"));
+        assert_eq!(db_field(&values, "NAME"), Some("n"));
+        // Through a star import: the base module's dict is the one changed.
+        let values = evaluate(&[
+            (
+                "dev",
+                "from base import *\nDATABASES['default']['NAME'] = 'dev'\n",
+            ),
+            (
+                "base",
+                "DATABASES = {'default': {'ENGINE': 'e', 'NAME': 'prod'}}\n",
+            ),
+        ]);
+        assert_eq!(db_field(&values, "NAME"), Some("dev"));
+        // What cannot be followed leaves the value unknown, not stale: a
+        // missing key (KeyError), a key that is not a literal, an
+        // assignment under a condition, a name never bound.
+        for module in [
+            "DATABASES = {}\nDATABASES['default']['NAME'] = 'n'\n",
+            "DATABASES = {'default': {'NAME': 'a'}}\nDATABASES[ALIAS]['NAME'] = 'n'\n",
+            "DATABASES = {'default': {'NAME': 'a'}}\nif DEBUG:\n    DATABASES['default']['NAME'] = 'n'\n",
+            "DATABASES['default'] = {'NAME': 'n'}\n",
+        ] {
+            let values = evaluate(&[("s", module)]);
+            assert!(
+                matches!(values["DATABASES"], Value::Expr(_)),
+                "{module}: {values:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn databases_through_a_name_bound_to_a_dict() {
+        let values = evaluate(&[(
+            "s",
+            "DEFAULT_DB = {'ENGINE': 'django.db.backends.mysql', 'NAME': 'shop'}\n\
+             DATABASES = {'default': DEFAULT_DB}\n\
+             DEFAULT_DB = {'ENGINE': 'other', 'NAME': 'later'}\n",
+        )]);
+        // The dict bound when DATABASES was assigned, not a later one.
+        assert_eq!(db_field(&values, "NAME"), Some("shop"));
+        assert_eq!(
+            db_field(&values, "ENGINE"),
+            Some("django.db.backends.mysql")
+        );
+        // The whole setting, and a key set through it.
+        let values = evaluate(&[(
+            "s",
+            "DBS = {'default': {'ENGINE': 'e', 'NAME': 'a'}}\nDATABASES = DBS\n",
+        )]);
+        assert_eq!(db_field(&values, "NAME"), Some("a"));
+        let values = evaluate(&[(
+            "s",
+            "DEFAULT_DB = {'ENGINE': 'e', 'NAME': 'a'}\nDATABASES = {'default': DEFAULT_DB}\n\
+             DATABASES['default']['NAME'] = 'b'\n",
+        )]);
+        assert_eq!(db_field(&values, "NAME"), Some("b"));
+        // A name bound to something else stays a name.
+        let values = evaluate(&[(
+            "s",
+            "URL = 'postgres://x/y'\nDATABASES = {'default': URL}\n",
+        )]);
+        let Value::Dict(databases) = &values["DATABASES"] else {
+            panic!("{values:?}")
+        };
+        assert!(matches!(&databases[0].1, Value::Ref(r) if r.written == "URL"));
     }
 
     #[test]

@@ -1,5 +1,5 @@
 //! The project's Django settings, read statically: which module, and the
-//! values migguard needs (`AUTH_USER_MODEL`, later `DATABASES`).
+//! values migguard needs (`INSTALLED_APPS`, `AUTH_USER_MODEL`, `DATABASES`).
 
 use std::collections::{BTreeSet, HashMap};
 

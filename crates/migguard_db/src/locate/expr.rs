@@ -1,9 +1,10 @@
 //! A small static evaluator for the expressions settings modules use to
 //! name their database: literals, `BASE_DIR / "db.sqlite3"`,
 //! `os.path.join(...)`, f-strings, `os.environ[...]`, `os.environ.get`,
-//! `os.getenv`, django-environ's `env(...)` / `env.db()`, and
-//! `dj_database_url.config()` / `.parse()`. Environment variables come from a
-//! lookup function (the real process environment in production).
+//! `os.getenv`, django-environ's `env(...)` / `env.db()`,
+//! `dj_database_url.config()` / `.parse()`, and `int(...)` / `str(...)`.
+//! Environment variables come from a lookup function (the real process
+//! environment in production).
 //!
 //! Values arrive as migguard_core [`Value`]s; the parts the core reader kept
 //! as source text ([`Value::Expr`]) are parsed here.
@@ -347,6 +348,19 @@ impl Ctx<'_> {
             return out
                 .map(Val::Path)
                 .ok_or_else(|| Unresolved::Other("os.path.join() without arguments".to_owned()));
+        }
+        // int("5432"), int(os.environ.get("DB_PORT", 5432)): a whole number.
+        if written == "int" && args.len() == 1 {
+            let text = eval(&args[0])?
+                .into_string()
+                .ok_or_else(|| Unresolved::Other("int(None)".to_owned()))?;
+            return text
+                .trim()
+                .parse::<i64>()
+                .map(|n| Val::Str(n.to_string()))
+                .map_err(|_| {
+                    Unresolved::Other("int() of a value that is not a whole number".to_owned())
+                });
         }
         if is(&[
             "str",
@@ -896,6 +910,28 @@ mod tests {
             eval_with("dj_database_url.parse('postgres://a@h/d')", &[], &[]),
             Ok(Val::DbUrl("postgres://a@h/d".into()))
         );
+    }
+
+    #[test]
+    fn int_and_str_wrappers() {
+        let env = [("DB_PORT", " 5433 ")];
+        let s = |t: &str| eval_with(t, &env, &[]).map(|v| v.into_string());
+        assert_eq!(s("int('5432')"), Ok(Some("5432".into())));
+        assert_eq!(s("int(5432)"), Ok(Some("5432".into())));
+        assert_eq!(s("str(5432)"), Ok(Some("5432".into())));
+        assert_eq!(s("int(os.environ['DB_PORT'])"), Ok(Some("5433".into())));
+        assert_eq!(
+            s("int(os.environ.get('NOPE', 3306))"),
+            Ok(Some("3306".into()))
+        );
+        assert_eq!(s("str(int('0042'))"), Ok(Some("42".into())));
+        // Not a whole number: Python's ValueError, said without the text.
+        let err = s("int('secret')").unwrap_err();
+        assert!(
+            matches!(&err, Unresolved::Other(t) if !t.contains("secret")),
+            "{err:?}"
+        );
+        assert!(s("int(None)").is_err());
     }
 
     #[test]

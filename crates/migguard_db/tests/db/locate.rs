@@ -201,3 +201,35 @@ fn unreadable_settings_are_explained_without_secrets() {
         "{text}"
     );
 }
+
+#[test]
+fn databases_written_in_other_forms() {
+    let url = |s: &str| locate(s, &[], None).unwrap().url.to_string();
+    // PORT through int() / str().
+    let s = "DATABASES = {'default': {'ENGINE': 'django.db.backends.postgresql', 'NAME': 'shop', \
+'HOST': 'db', 'PORT': int('5433')}}\n";
+    assert_eq!(url(s), "postgres://db:5433/shop");
+    let s = "import os\nDATABASES = {'default': {'ENGINE': 'django.db.backends.mysql', 'NAME': 'shop', \
+'HOST': 'db', 'PORT': str(3307), 'USER': str('root')}}\n";
+    assert_eq!(url(s), "mysql://root@db:3307/shop");
+    let s = "import os\nDATABASES = {'default': {'ENGINE': 'django.db.backends.postgresql', 'NAME': 'shop', \
+'PORT': int(os.environ.get('DB_PORT', '5432'))}}\n";
+    assert_eq!(
+        locate(s, &[("DB_PORT", "6543")], None)
+            .unwrap()
+            .url
+            .to_string(),
+        "postgres://localhost:6543/shop"
+    );
+
+    // The entry by subscript assignment, then a key of it.
+    let s = "DATABASES = {}\n\
+DATABASES['default'] = {'ENGINE': 'django.db.backends.postgresql', 'NAME': 'app', 'HOST': 'db'}\n\
+DATABASES[\"default\"][\"NAME\"] = 'shop'\n";
+    assert_eq!(url(s), "postgres://db/shop");
+
+    // The entry through a name bound to a dict.
+    let s = "DEFAULT_DB = {'ENGINE': 'django.db.backends.mysql', 'NAME': 'shop', 'HOST': 'db'}\n\
+DATABASES = {'default': DEFAULT_DB}\n";
+    assert_eq!(url(s), "mysql://db/shop");
+}

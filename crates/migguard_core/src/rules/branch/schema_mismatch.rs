@@ -31,7 +31,9 @@ warning[MG301 schema-mismatch]
 
 ## How to fix
 Unapply the migration with its own file, then migrate. `migguard sync` does
-it safely (it backs the database up first). By hand, the report prints the
+it safely (it snapshots a SQLite or PostgreSQL database first; for
+MySQL/MariaDB, which it cannot back up, it asks for a `mysqldump` by hand
+and `--no-backup`). By hand, the report prints the
 commands: switch back to the branch that has the file, unapply, come back,
 migrate:
 
