@@ -202,7 +202,7 @@ impl Login {
                 return DbError::Unreachable {
                     backend,
                     target,
-                    reason: redact(&io.to_string(), self.password()),
+                    reason: io_reason(io, self.password()),
                 };
             }
             source = cause.source();
@@ -220,5 +220,56 @@ impl Login {
             target,
             message,
         }
+    }
+}
+
+/// Why a connection failed at the socket, in words. tokio-util's "bytes
+/// remaining on stream" means the peer sent bytes that are no PostgreSQL
+/// message and closed the connection: something else listens there (or a
+/// proxy or firewall answers for it).
+fn io_reason(io: &std::io::Error, password: Option<&str>) -> String {
+    use std::io::ErrorKind;
+    let garbled = io.kind() == ErrorKind::Other && io.to_string() == "bytes remaining on stream";
+    if garbled {
+        return "something answered there that is not a PostgreSQL server, then closed the connection \
+                (another service on that port, or a proxy or firewall in the way)"
+            .to_owned();
+    }
+    match io.kind() {
+        ErrorKind::UnexpectedEof | ErrorKind::ConnectionReset | ErrorKind::ConnectionAborted => {
+            "the connection was closed before the server answered (a proxy or firewall in the way, \
+             or a server that refuses this client)"
+                .to_owned()
+        }
+        _ => redact(&io.to_string(), password),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::io::{Error, ErrorKind};
+
+    use super::io_reason;
+
+    #[test]
+    fn a_connection_closed_before_an_answer_is_said_in_words() {
+        let garbled = Error::other("bytes remaining on stream");
+        let reason = io_reason(&garbled, None);
+        assert!(reason.contains("not a PostgreSQL server"), "{reason}");
+        assert!(!reason.contains("bytes remaining"), "{reason}");
+        let eof = Error::new(ErrorKind::UnexpectedEof, "early eof");
+        let reason = io_reason(&eof, None);
+        assert!(
+            reason.contains("closed before the server answered"),
+            "{reason}"
+        );
+    }
+
+    #[test]
+    fn other_socket_errors_keep_their_text_without_the_password() {
+        let refused = Error::new(ErrorKind::ConnectionRefused, "refused for s3cret");
+        let reason = io_reason(&refused, Some("s3cret"));
+        assert!(reason.contains("refused"), "{reason}");
+        assert!(!reason.contains("s3cret"), "{reason}");
     }
 }
