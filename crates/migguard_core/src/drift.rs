@@ -586,14 +586,25 @@ fn object_name(value: Option<&Value>) -> Option<String> {
 
 /// The index a field's own options give its column: `unique=True` a
 /// unique one, `db_index=True` a plain one; none for a primary key (its
-/// own constraint) or a field without a column.
+/// own constraint) or a field without a column. As in Django, a
+/// `OneToOneField` is unique and a `ForeignKey` indexed unless it says
+/// `db_index=False`.
 fn implied_index(field: &Call) -> Option<&'static str> {
-    let set = |arg: &str| field_arg(field, arg).and_then(Value::as_bool) == Some(true);
-    if set("primary_key") || is_many_to_many(field) {
+    let arg = |name: &str| field_arg(field, name).and_then(Value::as_bool);
+    let class = field.class_name();
+    let (unique, db_index) = match class {
+        "OneToOneField" => (arg("unique").unwrap_or(true), arg("db_index")),
+        "ForeignKey" => (
+            arg("unique").unwrap_or(false),
+            Some(arg("db_index").unwrap_or(true)),
+        ),
+        _ => (arg("unique").unwrap_or(false), arg("db_index")),
+    };
+    if arg("primary_key") == Some(true) || is_many_to_many(field) {
         None
-    } else if set("unique") {
+    } else if unique {
         Some("unique index")
-    } else if set("db_index") {
+    } else if db_index == Some(true) {
         Some("index")
     } else {
         None

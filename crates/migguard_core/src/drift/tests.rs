@@ -84,6 +84,7 @@ fn foreign_migrations_from_the_old_revision_are_described() {
         vec![
             "adds column blog_post.subtitle",
             "adds column blog_post.tag_id",
+            "adds index on blog_post.tag_id",
             "adds index blog_post_slug_idx on blog_post",
             "drops table blog_post_tags",
         ]
@@ -282,7 +283,7 @@ fn effects_name_the_indexes_field_options_imply() {
     let before = crate::state::replay(&p, None).state;
     let text = migration(
         "('blog', '0001_initial')",
-        "        migrations.CreateModel(name='Coupon', fields=[('id', models.BigAutoField(primary_key=True, serialize=False)), ('code', models.CharField(max_length=20, unique=True)), ('kind', models.CharField(max_length=5, db_index=True)), ('note', models.TextField())]),\n        migrations.AddField(model_name='post', name='slug', field=models.SlugField(db_index=True, db_column='sl')),\n        migrations.AddField(model_name='post', name='body', field=models.TextField(db_index=False)),\n        migrations.AlterField(model_name='post', name='title', field=models.CharField(max_length=100, unique=True)),\n        migrations.AlterField(model_name='coupon', name='kind', field=models.CharField(max_length=5)),\n        migrations.RemoveField(model_name='coupon', name='code'),",
+        "        migrations.CreateModel(name='Coupon', fields=[('id', models.BigAutoField(primary_key=True, serialize=False)), ('code', models.CharField(max_length=20, unique=True)), ('kind', models.CharField(max_length=5, db_index=True)), ('note', models.TextField())]),\n        migrations.AddField(model_name='post', name='slug', field=models.SlugField(db_index=True, db_column='sl')),\n        migrations.AddField(model_name='post', name='body', field=models.TextField(db_index=False)),\n        migrations.AlterField(model_name='post', name='title', field=models.CharField(max_length=100, unique=True)),\n        migrations.AlterField(model_name='coupon', name='kind', field=models.CharField(max_length=5)),\n        migrations.RemoveField(model_name='coupon', name='code'),\n        migrations.AddField(model_name='coupon', name='post', field=models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, to='blog.post')),\n        migrations.AddField(model_name='coupon', name='owner', field=models.ForeignKey(db_index=False, on_delete=django.db.models.deletion.CASCADE, to='blog.post')),\n        migrations.AddField(model_name='coupon', name='main', field=models.OneToOneField(on_delete=django.db.models.deletion.CASCADE, to='blog.post')),",
     );
     let m = parse_migration(
         &k("blog", "0002_x"),
@@ -306,6 +307,11 @@ fn effects_name_the_indexes_field_options_imply() {
             "alters column blog_coupon.kind",
             "removes index on blog_coupon.kind",
             "removes column blog_coupon.code",
+            "adds column blog_coupon.post_id",
+            "adds index on blog_coupon.post_id",
+            "adds column blog_coupon.owner_id",
+            "adds column blog_coupon.main_id",
+            "adds unique index on blog_coupon.main_id",
         ]
     );
 }
