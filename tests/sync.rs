@@ -961,6 +961,38 @@ fn snapshot_commands_save_list_restore_drop() {
     assert!(said.contains("before-restore-"), "{said}");
     assert_eq!(dump(&repo), before);
     assert!(snap(&["restore", "nope"], 1).contains("no snapshot `nope`"));
+    // Each restore keeps the state it replaced; prune drops all of them
+    // but the newest, and none of the branches' snapshots.
+    let second = snap(&["restore", "main"], 0);
+    let befores = |listing: &str| -> Vec<String> {
+        listing
+            .lines()
+            .filter_map(|l| {
+                l.split_whitespace()
+                    .find(|w| w.starts_with("before-restore-"))
+            })
+            .map(str::to_owned)
+            .collect()
+    };
+    let listed = befores(&snap(&["list"], 0));
+    assert_eq!(listed.len(), 2, "{listed:?}");
+    let newest = listed
+        .iter()
+        .find(|name| second.contains(&format!("`{name}`")))
+        .expect("the second restore names its snapshot")
+        .clone();
+    let pruned = snap(&["prune"], 0);
+    assert!(
+        pruned.contains(&format!("Kept snapshot `{newest}`")),
+        "{pruned}"
+    );
+    assert_eq!(pruned.matches("Dropped snapshot").count(), 1, "{pruned}");
+    let left = snap(&["list"], 0);
+    assert_eq!(befores(&left), vec![newest.clone()], "{left}");
+    assert!(left.contains("main"), "the branch's snapshot stays: {left}");
+    assert!(snap(&["prune"], 0).contains("Nothing to prune"));
+    assert!(snap(&["prune", "--keep", "0"], 0).contains(&format!("Dropped snapshot `{newest}`")));
+    assert!(befores(&snap(&["list"], 0)).is_empty());
     snap(&["drop", "main"], 0);
     assert!(snap(&["drop", "main"], 1).contains("no snapshot"));
 }

@@ -283,6 +283,12 @@ pub enum SnapshotAction {
         /// Default: the current branch.
         name: Option<String>,
     },
+    /// Delete the `before-restore-*` snapshots `restore` saved, but the newest ones.
+    Prune {
+        /// How many of the newest to keep.
+        #[arg(long, value_name = "N", default_value_t = 1)]
+        keep: usize,
+    },
 }
 
 #[derive(Debug, Clone, Copy, ValueEnum)]

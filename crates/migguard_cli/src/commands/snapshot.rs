@@ -1,4 +1,4 @@
-//! `migguard snapshot list|save|restore|drop`: per-branch copies of the
+//! `migguard snapshot list|save|restore|drop|prune`: per-branch copies of the
 //! project's database, by hand (the post-checkout hook makes them on its own
 //! with `[tool.migguard] snapshots = true`). SQLite snapshots are files under
 //! `<git common dir>/migguard/snapshots/<database>-<hash>/` (a directory per
@@ -78,6 +78,7 @@ pub fn run(args: &SnapshotArgs, printer: &mut Printer<'_>) -> Result<ExitStatus>
             let name = name_or_branch(name)?;
             restore(&url, &snapshots, &name, &project, printer)
         }
+        SnapshotAction::Prune { keep } => prune(&snapshots, *keep, printer),
         SnapshotAction::Drop { name } => {
             let name = name_or_branch(name)?;
             match snapshots.drop_snapshot(&name) {
@@ -140,6 +141,67 @@ fn list(
     Ok(ExitStatus::Success)
 }
 
+/// The prefix of the snapshots [`restore`] saves of the state it replaces.
+const BEFORE_RESTORE: &str = "before-restore";
+
+/// Drop the `before-restore-*` snapshots but the `keep` newest. Their
+/// names carry the time they were taken (`before-restore-20261203-101500`,
+/// `-2` added for a second one in the same second), so they sort by it.
+fn prune(snapshots: &Snapshots, keep: usize, printer: &mut Printer<'_>) -> Result<ExitStatus> {
+    let all = match snapshots.list() {
+        Ok(all) => all,
+        Err(e) => {
+            printer.error(&dbstate::one_line(&e));
+            return Ok(ExitStatus::Failure);
+        }
+    };
+    let mut saved: Vec<String> = all
+        .into_iter()
+        .map(|info| info.branch.unwrap_or(info.name))
+        .filter(|name| {
+            name.strip_prefix(BEFORE_RESTORE)
+                .is_some_and(|rest| rest.starts_with('-'))
+        })
+        .collect();
+    saved.sort_by_key(|name| taken_at(name));
+    let old = saved.len().saturating_sub(keep);
+    if old == 0 {
+        writeln!(
+            printer.out,
+            "Nothing to prune: {} {BEFORE_RESTORE}-* snapshot{} (keeping {keep})",
+            saved.len(),
+            if saved.len() == 1 { "" } else { "s" }
+        )?;
+        return Ok(ExitStatus::Success);
+    }
+    let mut status = ExitStatus::Success;
+    for name in &saved[..old] {
+        match snapshots.drop_snapshot(name) {
+            Ok(_) => writeln!(printer.out, "Dropped snapshot `{name}`")?,
+            Err(e) => {
+                printer.error(&format!("cannot drop `{name}`: {}", dbstate::one_line(&e)));
+                status = ExitStatus::Failure;
+            }
+        }
+    }
+    for name in &saved[old..] {
+        writeln!(printer.out, "Kept snapshot `{name}`")?;
+    }
+    Ok(status)
+}
+
+/// `before-restore-20261203-101500-2` → (`20261203-101500`, 2); the first
+/// of a second has no number (1).
+fn taken_at(name: &str) -> (String, u32) {
+    let rest = name.strip_prefix(BEFORE_RESTORE).unwrap_or(name);
+    let rest = rest.strip_prefix('-').unwrap_or(rest);
+    // The timestamp is `YYYYMMDD-HHMMSS`: 15 characters.
+    match rest.get(15..).and_then(|n| n.strip_prefix('-')) {
+        Some(n) => (rest[..15].to_owned(), n.parse().unwrap_or(u32::MAX)),
+        None => (rest.to_owned(), 1),
+    }
+}
+
 /// Save the current state under `before-restore-<time>`, then restore.
 fn restore(
     url: &DatabaseUrl,
@@ -161,7 +223,7 @@ fn restore(
             return Ok(ExitStatus::Failure);
         }
     }
-    let before = fresh_name(snapshots, "before-restore");
+    let before = fresh_name(snapshots, BEFORE_RESTORE);
     let saved = match save_retrying(snapshots, &before) {
         Ok(_) => Some(before),
         Err(DbError::SqliteFileMissing { .. } | DbError::NoDatabase { .. }) => None,
@@ -185,7 +247,8 @@ fn restore(
         writeln!(
             printer.out,
             "The state before is snapshot `{before}` (`migguard snapshot restore {before}` to go back, \
-             `migguard snapshot drop {before}` once you no longer need it)"
+             `migguard snapshot drop {before}` once you no longer need it; `migguard snapshot prune` \
+             drops every {BEFORE_RESTORE}-* snapshot but the newest)"
         )?;
     }
     // Say whether the restored state fits the working tree.
@@ -212,4 +275,31 @@ fn restore(
         }
     }
     Ok(ExitStatus::Success)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::taken_at;
+
+    #[test]
+    fn before_restore_snapshots_sort_by_the_time_they_were_taken() {
+        let mut names = vec![
+            "before-restore-20261203-101500-10",
+            "before-restore-20261203-101500-2",
+            "before-restore-20261203-101501",
+            "before-restore-20261203-101500",
+            "before-restore-20251231-235959",
+        ];
+        names.sort_by_key(|n| taken_at(n));
+        assert_eq!(
+            names,
+            vec![
+                "before-restore-20251231-235959",
+                "before-restore-20261203-101500",
+                "before-restore-20261203-101500-2",
+                "before-restore-20261203-101500-10",
+                "before-restore-20261203-101501",
+            ]
+        );
+    }
 }
