@@ -59,6 +59,16 @@ pub fn locate(
     locate_with_env(project_root, configured, settings, &env)
 }
 
+/// The directory `manage.py` runs in, where Django resolves relative
+/// paths: `manage.py`'s own, else the project root.
+fn manage_dir(project_root: &Path, settings: &DjangoSettings) -> std::path::PathBuf {
+    settings
+        .manage_py
+        .as_deref()
+        .and_then(|manage| Path::new(manage).parent())
+        .map_or_else(|| project_root.to_owned(), |dir| project_root.join(dir))
+}
+
 /// Find the project's database. `configured` is `[tool.migguard] database`;
 /// `env` looks up environment variables.
 pub fn locate_with_env(
@@ -67,13 +77,7 @@ pub fn locate_with_env(
     settings: &DjangoSettings,
     env: &dyn Fn(&str) -> Option<String>,
 ) -> Result<Located, LocateError> {
-    let manage_dir = match settings.manage_py.as_deref() {
-        Some(manage) => match Path::new(manage).parent() {
-            Some(dir) => project_root.join(dir),
-            None => project_root.to_owned(),
-        },
-        None => project_root.to_owned(),
-    };
+    let manage_dir = manage_dir(project_root, settings);
     if let Some(url) = env("DATABASE_URL").filter(|u| !u.trim().is_empty()) {
         let url = DatabaseUrl::parse(&url).map_err(LocateError::EnvUrl)?;
         return Ok(Located {
@@ -100,13 +104,7 @@ pub fn settings_database_with_env(
     settings: &DjangoSettings,
     env: &dyn Fn(&str) -> Option<String>,
 ) -> Result<Located, LocateError> {
-    let manage_dir = match settings.manage_py.as_deref() {
-        Some(manage) => match Path::new(manage).parent() {
-            Some(dir) => project_root.join(dir),
-            None => project_root.to_owned(),
-        },
-        None => project_root.to_owned(),
-    };
+    let manage_dir = manage_dir(project_root, settings);
     if let Some(databases) = settings.values.get("DATABASES") {
         let where_ = settings_file(project_root, &manage_dir, settings);
         let unresolved = |reason: String| LocateError::Unresolved {

@@ -307,18 +307,8 @@ fn write_text(
         write_block(out, color, &summary, &text)?;
     }
     if let (false, Some((list, way))) = (c.drift.foreign.is_empty(), &stuck) {
-        writeln!(
-            out,
-            "\nDjango cannot bring the database to {}: {} migration{} to unapply cannot be reversed \
-             (`migrate` would stop with IrreversibleError):",
-            c.branch_label(),
-            list.len(),
-            if list.len() == 1 { "" } else { "s" }
-        )?;
-        for line in list {
-            writeln!(out, "    {line}")?;
-        }
-        writeln!(out, "The way back: {way}.")?;
+        let head = format!("\nDjango cannot bring the database to {}", c.branch_label());
+        write_irreversible(out, &head, list, way)?;
     } else if !c.drift.foreign.is_empty() {
         writeln!(
             out,
@@ -488,6 +478,27 @@ pub fn plan(args: &PlanArgs, printer: &mut Printer<'_>) -> Result<ExitStatus> {
     write_plan(printer, &db, &drift, &target, &manage, &commands, stuck)
 }
 
+/// `head`: the migrations to unapply Django cannot reverse, one a line,
+/// then the way back.
+fn write_irreversible(
+    out: &mut dyn Write,
+    head: &str,
+    list: &[String],
+    way: &str,
+) -> std::io::Result<()> {
+    writeln!(
+        out,
+        "{head}: {} migration{} to unapply cannot be reversed \
+         (`migrate` would stop with IrreversibleError):",
+        list.len(),
+        if list.len() == 1 { "" } else { "s" }
+    )?;
+    for line in list {
+        writeln!(out, "    {line}")?;
+    }
+    writeln!(out, "The way back: {way}.")
+}
+
 fn write_plan(
     printer: &mut Printer<'_>,
     db: &DbView,
@@ -564,17 +575,7 @@ fn write_plan(
         return Ok(ExitStatus::Success);
     }
     if let (true, Some((list, way))) = (steps > 0, &stuck) {
-        writeln!(
-            out,
-            "These commands cannot work: {} migration{} to unapply cannot be reversed \
-             (`migrate` would stop with IrreversibleError):",
-            list.len(),
-            if list.len() == 1 { "" } else { "s" }
-        )?;
-        for line in list {
-            writeln!(out, "    {line}")?;
-        }
-        writeln!(out, "The way back: {way}.")?;
+        write_irreversible(out, "These commands cannot work", list, way)?;
     } else if steps > 0 {
         writeln!(out, "Commands:")?;
         for line in commands {
