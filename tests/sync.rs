@@ -1105,6 +1105,8 @@ fn a_database_other_than_the_settings_one_is_refused() {
         assert!(said.contains("would change"), "{said}");
         assert!(said.contains(&own.display().to_string()), "{said}");
         assert!(said.contains("Nothing was changed"), "{said}");
+        assert!(said.contains("do not read DATABASE_URL for it"), "{said}");
+        assert!(!said.contains("  "), "one sentence, no runs of spaces: {said}");
         assert!(!said.contains("Plan:"), "{said}");
         unchanged(&format!("{args:?}"));
     }

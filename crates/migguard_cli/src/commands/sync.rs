@@ -179,11 +179,17 @@ fn settings_mismatch(
     match migguard_db::settings_database_with_env(&env.root, django, &lookup) {
         Ok(own) if own.url.same_database(&env.url) => None,
         Ok(own) => Some(format!(
-            "{source} names {}, but `{manage} migrate` would change {} ({}): the settings do not read              DATABASE_URL for it. sync would read and back up one database and migrate the other.              Nothing was changed. Run sync without {source} to sync the database the settings use,              or make the settings read DATABASE_URL (e.g. `dj_database_url.config()`).",
+            "{source} names {}, but `{manage} migrate` would change {} ({}): the settings do not read \
+             DATABASE_URL for it. sync would read and back up one database and migrate the other. \
+             Nothing was changed. Run sync without {source} to sync the database the settings use, \
+             or make the settings read DATABASE_URL (e.g. `dj_database_url.config()`).",
             env.url, own.url, own.how
         )),
         Err(e) => Some(format!(
-            "{source} names {}, but migguard cannot tell which database `{manage} migrate` would change,              so it cannot make sure they are the same: {e}. Nothing was changed. Run sync without {source}              if the settings use that database, or make the settings read DATABASE_URL              (e.g. `dj_database_url.config()`).",
+            "{source} names {}, but migguard cannot tell which database `{manage} migrate` would change, \
+             so it cannot make sure they are the same: {e}. Nothing was changed. Run sync without {source} \
+             if the settings use that database, or make the settings read DATABASE_URL \
+             (e.g. `dj_database_url.config()`).",
             env.url
         )),
     }
