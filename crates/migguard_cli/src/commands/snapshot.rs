@@ -158,10 +158,7 @@ fn prune(snapshots: &Snapshots, keep: usize, printer: &mut Printer<'_>) -> Resul
     let mut saved: Vec<String> = all
         .into_iter()
         .map(|info| info.branch.unwrap_or(info.name))
-        .filter(|name| {
-            name.strip_prefix(BEFORE_RESTORE)
-                .is_some_and(|rest| rest.starts_with('-'))
-        })
+        .filter(|name| is_before_restore(name))
         .collect();
     saved.sort_by_key(|name| taken_at(name));
     let old = saved.len().saturating_sub(keep);
@@ -188,6 +185,28 @@ fn prune(snapshots: &Snapshots, keep: usize, printer: &mut Printer<'_>) -> Resul
         writeln!(printer.out, "Kept snapshot `{name}`")?;
     }
     Ok(status)
+}
+
+/// Whether `name` is one [`restore`] gave: `before-restore-YYYYMMDD-HHMMSS`,
+/// `-N` added for a second in the same second. A snapshot saved by hand or
+/// for a branch whose name only starts so is the user's: never pruned.
+fn is_before_restore(name: &str) -> bool {
+    let digits = |s: &str, n: usize| s.len() == n && s.bytes().all(|b| b.is_ascii_digit());
+    let Some(rest) = name
+        .strip_prefix(BEFORE_RESTORE)
+        .and_then(|r| r.strip_prefix('-'))
+    else {
+        return false;
+    };
+    let mut parts = rest.split('-');
+    match (parts.next(), parts.next(), parts.next(), parts.next()) {
+        (Some(day), Some(time), n, None) => {
+            digits(day, 8)
+                && digits(time, 6)
+                && n.is_none_or(|n| !n.is_empty() && n.len() < 10 && digits(n, n.len()))
+        }
+        _ => false,
+    }
 }
 
 /// `before-restore-20261203-101500-2` → (`20261203-101500`, 2); the first
@@ -279,7 +298,28 @@ fn restore(
 
 #[cfg(test)]
 mod tests {
-    use super::taken_at;
+    use super::{is_before_restore, taken_at};
+
+    #[test]
+    fn only_the_names_restore_gives_are_prunable() {
+        for name in [
+            "before-restore-20261203-101500",
+            "before-restore-20261203-101500-2",
+            "before-restore-20261203-101500-12",
+        ] {
+            assert!(is_before_restore(name), "{name}");
+        }
+        for name in [
+            "before-restore-keep-this",
+            "before-restore-20261203",
+            "before-restore-20261203-101500-",
+            "before-restore-20261203-101500-2-x",
+            "before-restore-2026120x-101500",
+            "main",
+        ] {
+            assert!(!is_before_restore(name), "{name}");
+        }
+    }
 
     #[test]
     fn before_restore_snapshots_sort_by_the_time_they_were_taken() {
