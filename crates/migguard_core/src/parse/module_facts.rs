@@ -173,12 +173,33 @@ impl SettingsModule {
         star: &mut dyn FnMut(&str, &mut HashMap<String, Value>),
     ) {
         for step in &self.steps {
+            // A dict changed in place also changes the settings that hold it
+            // (`DATABASES = {"default": DB}`, then `DB["NAME"] = ...`):
+            // those are no longer known.
+            if let SettingsStep::SetItem(changed, ..)
+            | SettingsStep::Extend(changed, _)
+            | SettingsStep::Append(changed, _)
+            | SettingsStep::Insert(changed, ..)
+            | SettingsStep::Unknown(changed) = step
+            {
+                for holder in holders(values, changed) {
+                    values.insert(
+                        holder.clone(),
+                        Value::Expr(format!("{holder} (changed through {changed})")),
+                    );
+                }
+            }
             match step {
                 SettingsStep::Set(name, value) => {
+                    // Bound to another object now: changing it changes
+                    // no setting that held the old one.
+                    values.remove(&holders_key(name));
+                    record_holder(values, name, value);
                     let value = bound(value, values, 0);
                     values.insert(name.clone(), value);
                 }
                 SettingsStep::SetItem(name, keys, value) => {
+                    record_holder(values, name, value);
                     let value = bound(value, values, 0);
                     let changed = values
                         .get(name)
@@ -229,6 +250,64 @@ impl SettingsModule {
                 }
             }
         }
+    }
+}
+
+/// Where [`SettingsModule::apply`] notes, in the values themselves (so star
+/// imports share it), which settings hold the dict a name is bound to: a
+/// key no Python name can be.
+fn holders_key(name: &str) -> String {
+    format!("migguard:held-by:{name}")
+}
+
+/// The settings that hold the dict `name` is bound to.
+fn holders(values: &HashMap<String, Value>, name: &str) -> Vec<String> {
+    match values.get(&holders_key(name)) {
+        Some(Value::List(list)) => list
+            .iter()
+            .filter_map(|v| v.as_str().map(str::to_owned))
+            .collect(),
+        _ => Vec::new(),
+    }
+}
+
+/// Note that `setting` now holds the dicts the bare names in `value` are
+/// bound to (what [`bound`] copies in).
+fn record_holder(values: &mut HashMap<String, Value>, setting: &str, value: &Value) {
+    let mut names = Vec::new();
+    bare_dict_names(value, values, 0, &mut names);
+    for name in names {
+        let key = holders_key(&name);
+        let mut list = match values.remove(&key) {
+            Some(Value::List(list)) => list,
+            _ => Vec::new(),
+        };
+        if !list.iter().any(|v| v.as_str() == Some(setting)) {
+            list.push(Value::Str(setting.to_owned()));
+        }
+        values.insert(key, Value::List(list));
+    }
+}
+
+/// The bare names in `value` that [`bound`] replaces by a dict.
+fn bare_dict_names(
+    value: &Value,
+    values: &HashMap<String, Value>,
+    depth: u32,
+    out: &mut Vec<String>,
+) {
+    match value {
+        Value::Ref(r) if !r.written.contains('.') => {
+            if matches!(values.get(&r.written), Some(Value::Dict(_))) {
+                out.push(r.written.clone());
+            }
+        }
+        Value::Dict(items) if depth < 16 => {
+            for (_, v) in items {
+                bare_dict_names(v, values, depth + 1, out);
+            }
+        }
+        _ => {}
     }
 }
 
@@ -422,10 +501,19 @@ fn settings_steps(
                 let Expr::Attribute(attr) = &*call.func else {
                     continue;
                 };
-                let Expr::Name(owner) = &*attr.value else {
-                    continue;
+                let name = match &*attr.value {
+                    Expr::Name(owner) => owner.id.to_string(),
+                    // `DATABASES["default"].update(...)`: a part of it
+                    // changed in a way not followed.
+                    owner @ Expr::Subscript(_) => match subscript_chain(owner) {
+                        Some((name, _)) => {
+                            out.push(SettingsStep::Unknown(name));
+                            continue;
+                        }
+                        None => continue,
+                    },
+                    _ => continue,
                 };
-                let name = owner.id.to_string();
                 let args = &call.args;
                 out.push(match (attr.attr.as_str(), args.as_slice()) {
                     ("append", [item]) => SettingsStep::Append(name, reader.read(item)),
@@ -698,6 +786,38 @@ mod tests {
              DATABASES['default']['NAME'] = 'b'\n",
         )]);
         assert_eq!(db_field(&values, "NAME"), Some("b"));
+        // The dict changed in place after DATABASES took it, or a part of
+        // DATABASES changed by a method: Django sees the change, so the
+        // setting is unknown rather than stale.
+        for module in [
+            "DEFAULT_DB = {'ENGINE': 'e', 'NAME': 'x'}\nDATABASES = {'default': DEFAULT_DB}\n\
+             DEFAULT_DB['NAME'] = 'z'\n",
+            "DBS = {'default': {'ENGINE': 'e', 'NAME': 'x'}}\nDATABASES = DBS\nDBS.update(other=1)\n",
+            "DATABASES = {'default': {'ENGINE': 'e', 'NAME': 'x'}}\n\
+             DATABASES['default'].update({'NAME': 'u'})\n",
+        ] {
+            let values = evaluate(&[("s", module)]);
+            assert!(
+                matches!(values["DATABASES"], Value::Expr(_)),
+                "{module}: {values:?}"
+            );
+        }
+        // Through a star import too.
+        let values = evaluate(&[
+            ("dev", "from base import *\nDEFAULT_DB['NAME'] = 'dev'\n"),
+            (
+                "base",
+                "DEFAULT_DB = {'ENGINE': 'e', 'NAME': 'prod'}\nDATABASES = {'default': DEFAULT_DB}\n",
+            ),
+        ]);
+        assert!(matches!(values["DATABASES"], Value::Expr(_)), "{values:?}");
+        // A name bound anew before it changes holds another dict.
+        let values = evaluate(&[(
+            "s",
+            "DEFAULT_DB = {'ENGINE': 'e', 'NAME': 'x'}\nDATABASES = {'default': DEFAULT_DB}\n\
+             DEFAULT_DB = {}\nDEFAULT_DB['NAME'] = 'z'\n",
+        )]);
+        assert_eq!(db_field(&values, "NAME"), Some("x"));
         // A name bound to something else stays a name.
         let values = evaluate(&[(
             "s",
