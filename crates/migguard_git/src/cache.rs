@@ -125,7 +125,9 @@ impl DiskCache {
                 .keys()
                 .filter(|k| !pack.index.contains_key(*k))
                 .count();
-        let prune = known > (PRUNE_FACTOR * live).max(PRUNE_FLOOR);
+        // A run that read nothing (an analysis that failed early, a command
+        // that never got to the files) says nothing about what is live.
+        let prune = live > 0 && known > (PRUNE_FACTOR * live).max(PRUNE_FLOOR);
         if !run.dirty && (run.written || !prune) {
             return Ok(());
         }
@@ -143,7 +145,7 @@ impl DiskCache {
         for (key, json) in &run.fresh {
             entries.insert(key.as_str(), json.as_str());
         }
-        if entries.len() > (PRUNE_FACTOR * live).max(PRUNE_FLOOR) {
+        if live > 0 && entries.len() > (PRUNE_FACTOR * live).max(PRUNE_FLOOR) {
             entries.retain(|key, _| run.used.contains(*key) || run.fresh.contains_key(*key));
         }
 

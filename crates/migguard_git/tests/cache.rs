@@ -161,6 +161,25 @@ fn unused_entries_are_pruned_when_the_pack_grows() {
     assert_eq!(lines, 1 + 11);
 }
 
+/// A run that read nothing (an analysis that stopped early) prunes
+/// nothing, however large the pack.
+#[test]
+fn a_run_that_read_nothing_keeps_the_pack() {
+    let tmp = TempDir::new().expect("tmp");
+    let value = parsed();
+    let cache = DiskCache::open(tmp.path());
+    for i in 0..3000 {
+        cache.put(&format!("old{i}"), &value);
+    }
+    cache.flush().expect("flush");
+
+    DiskCache::open(tmp.path()).flush().expect("flush");
+
+    let cache = DiskCache::open(tmp.path());
+    assert!(cache.get("old0").is_some());
+    assert!(cache.get("old2999").is_some());
+}
+
 #[test]
 fn keys_that_do_not_fit_a_line_are_not_cached() {
     let tmp = TempDir::new().expect("tmp");
