@@ -571,11 +571,39 @@ fn settings_steps(
 /// `os.environ["DJANGO_SETTINGS_MODULE"] = "config.settings"`, wherever it
 /// is written (usually inside `main()`), read from the syntax tree so that a
 /// comment or a docstring mentioning the variable is not taken for it.
+///
+/// A `manage.py` the parser cannot read (Python 2 syntax, syntax newer than
+/// the parser's) is scanned line by line instead: the first line, outside
+/// comments, that names the variable and then a quoted module name.
 pub fn manage_py_settings(bytes: &[u8]) -> Option<String> {
-    on_large_stack(|| {
-        let (_, body) = parse(bytes)?;
-        settings_in(&body)
+    match on_large_stack(|| parse(bytes).map(|(_, body)| settings_in(&body))) {
+        Some(found) => found,
+        None => settings_in_text(&String::from_utf8_lossy(bytes)),
+    }
+}
+
+fn settings_in_text(text: &str) -> Option<String> {
+    text.lines().find_map(|line| {
+        let code = line.split('#').next().unwrap_or("");
+        let after = &code[code.find(SETTINGS_VARIABLE)? + SETTINGS_VARIABLE.len()..];
+        // Past the variable's own closing quote, the next quoted text.
+        let after = after.trim_start_matches(['"', '\'']);
+        let open = after.find(['"', '\''])?;
+        let quote = after[open..].chars().next()?;
+        let rest = &after[open + 1..];
+        let value = &rest[..rest.find(quote)?];
+        is_module_name(value).then(|| value.to_owned())
     })
+}
+
+/// A dotted Python module name: `config.settings`.
+fn is_module_name(m: &str) -> bool {
+    !m.is_empty()
+        && m.split('.').all(|part| {
+            !part.is_empty()
+                && !part.starts_with(|c: char| c.is_ascii_digit())
+                && part.chars().all(|c| c.is_alphanumeric() || c == '_')
+        })
 }
 
 const SETTINGS_VARIABLE: &str = "DJANGO_SETTINGS_MODULE";
@@ -584,14 +612,6 @@ fn settings_in(body: &[Stmt]) -> Option<String> {
     let text = |e: &Expr| match e {
         Expr::Constant(c) => c.value.as_str().cloned(),
         _ => None,
-    };
-    let is_module = |m: &str| {
-        !m.is_empty()
-            && m.split('.').all(|part| {
-                !part.is_empty()
-                    && !part.starts_with(|c: char| c.is_ascii_digit())
-                    && part.chars().all(|c| c.is_alphanumeric() || c == '_')
-            })
     };
     body.iter().find_map(|stmt| {
         let found = match stmt {
@@ -619,7 +639,7 @@ fn settings_in(body: &[Stmt]) -> Option<String> {
             Stmt::With(s) => settings_in(&s.body),
             _ => None,
         };
-        found.filter(|m| is_module(m))
+        found.filter(|m| is_module_name(m))
     })
 }
 
@@ -868,5 +888,22 @@ mod tests {
             Some("site.settings.prod")
         );
         assert_eq!(manage_py_settings(b"import os\n"), None);
+    }
+
+    /// A `manage.py` the parser refuses (a Python 2 `print` statement) is
+    /// scanned as text, comments left out.
+    #[test]
+    fn an_unparsable_manage_py_is_scanned() {
+        let py2 = b"import os, sys\n# DJANGO_SETTINGS_MODULE = 'wrong.settings'\n\
+                    os.environ.setdefault(\"DJANGO_SETTINGS_MODULE\", \"legacy.settings\")\n\
+                    print \"starting\"\n";
+        assert_eq!(manage_py_settings(py2).as_deref(), Some("legacy.settings"));
+        let assigned =
+            b"import os\nos.environ['DJANGO_SETTINGS_MODULE'] = 'site.prod'\nprint 'x'\n";
+        assert_eq!(manage_py_settings(assigned).as_deref(), Some("site.prod"));
+        assert_eq!(
+            manage_py_settings(b"print 'DJANGO_SETTINGS_MODULE'\n"),
+            None
+        );
     }
 }
