@@ -67,11 +67,12 @@ pub fn load(source: &dyn ProjectSource) -> Result<ReviewFile, ReviewFileError> {
 /// Split `findings` into those still to act on and the errors a review
 /// covers (its file's current content, its rule), as pre-push and
 /// `check --since` both judge them. Warnings and notes are never reviewed
-/// away.
+/// away. `content` gives a file as git stores it, what reviews are bound
+/// to (a working tree under `core.autocrlf` differs in line endings).
 pub fn split_reviewed(
     findings: Vec<Diagnostic>,
     reviews: &ReviewFile,
-    source: &dyn ProjectSource,
+    content: &dyn Fn(&str) -> Option<Vec<u8>>,
 ) -> (Vec<Diagnostic>, Vec<Diagnostic>) {
     let mut hashes: BTreeMap<String, String> = BTreeMap::new();
     let mut open = Vec::new();
@@ -86,12 +87,9 @@ pub fn split_reviewed(
             open.push(d);
             continue;
         };
-        let sha = hashes.entry(path.clone()).or_insert_with(|| {
-            source
-                .read(&path)
-                .map(|b| sha256_hex(&b))
-                .unwrap_or_default()
-        });
+        let sha = hashes
+            .entry(path.clone())
+            .or_insert_with(|| content(&path).map(|b| sha256_hex(&b)).unwrap_or_default());
         if reviews.covers(&path, sha, d.rule.name()) {
             reviewed.push(d);
         } else {

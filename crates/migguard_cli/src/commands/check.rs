@@ -69,7 +69,9 @@ pub fn run(args: &CheckArgs, printer: &mut Printer<'_>) -> Result<ExitStatus> {
             ));
             ReviewFile::default()
         });
-        let (open, _reviewed) = review::split_reviewed(findings, &reviews, source);
+        let (open, _reviewed) = review::split_reviewed(findings, &reviews, &|path| {
+            workspace.stored_content(path).ok()
+        });
         all.extend(open);
     }
     all.extend(project::finish(&project, &workspace.settings, models));

@@ -142,7 +142,8 @@ fn check_update(
         ));
         ReviewFile::default()
     });
-    let (open, _reviewed) = review::split_reviewed(findings, &reviews, &source);
+    let (open, _reviewed) =
+        review::split_reviewed(findings, &reviews, &|path| source.read(path).ok());
     let (unreviewed, mut notes): (Vec<Diagnostic>, Vec<Diagnostic>) = open
         .into_iter()
         .partition(|d| d.severity == Severity::Error);
