@@ -776,7 +776,26 @@ fn review_without_files_keeps_reviews_that_still_cover_their_file() {
             .unwrap_or_default()
             .to_owned()
     };
+    // Without a terminal and without --yes: an error while something
+    // needs a review, nothing to do once everything is reviewed.
+    let unattended = |code: i32| {
+        let out = repo.migguard(
+            &["review".as_ref(), "--path".as_ref(), root.as_ref()],
+            Some(code),
+        );
+        format!(
+            "{}{}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        )
+    };
+    assert!(unattended(2).contains("not a terminal"));
     review("first look", &[REMOVE]);
+    let said = unattended(0);
+    assert!(
+        said.contains(&format!("{REMOVE}: already reviewed by")),
+        "{said}"
+    );
     commit_file(&repo, DELETE, &fixture(DELETE), "delete coupon");
     let stdout = review("second look", &[]);
     assert!(

@@ -57,8 +57,35 @@ pub fn run(args: &ReviewArgs, printer: &mut Printer<'_>) -> Result<ExitStatus> {
         .or_else(|| std::env::var("USER").ok())
         .unwrap_or_else(|| "unknown".to_owned());
     let today = jiff::Zoned::now().strftime("%Y-%m-%d").to_string();
+    // Each changed migration with findings that need a review: its rules,
+    // the hash of its content as git stores it (what pre-push reads from
+    // the pushed commit), and whether a review still covers it. Without
+    // named files such a review is kept (reviewer, date and note); only a
+    // named file is reviewed again.
+    let mut pending = Vec::new();
+    for key in &selection.changed {
+        let Some(migration) = project.migration(key) else {
+            continue;
+        };
+        let Some(found) = blocking.get(&migration.path) else {
+            pending.push((migration, None));
+            continue;
+        };
+        let mut rules: Vec<String> = found.iter().map(|d| d.rule.name().to_owned()).collect();
+        rules.sort();
+        rules.dedup();
+        let sha256 = review::sha256_hex(&workspace.stored_content(&migration.path)?);
+        let kept = args.files.is_empty()
+            && rules
+                .iter()
+                .all(|rule| reviews.covers(&migration.path, &sha256, rule));
+        pending.push((migration, Some((found, rules, sha256, kept))));
+    }
     let interactive = !args.yes && std::io::stdin().is_terminal();
-    if !args.yes && !interactive && !blocking.is_empty() {
+    let to_review = pending
+        .iter()
+        .any(|(_, review)| review.as_ref().is_some_and(|(.., kept)| !kept));
+    if !args.yes && !interactive && to_review {
         printer.error(
             "standard input is not a terminal: pass --yes (and --note TEXT) to record the reviews",
         );
@@ -69,11 +96,8 @@ pub fn run(args: &ReviewArgs, printer: &mut Printer<'_>) -> Result<ExitStatus> {
         path_prefix: String::new(),
     };
     let mut recorded = 0;
-    for key in &selection.changed {
-        let Some(migration) = project.migration(key) else {
-            continue;
-        };
-        let Some(found) = blocking.get(&migration.path) else {
+    for (migration, review) in pending {
+        let Some((found, rules, sha256, kept)) = review else {
             writeln!(
                 printer.out,
                 "{}: nothing that needs a review.",
@@ -81,19 +105,7 @@ pub fn run(args: &ReviewArgs, printer: &mut Printer<'_>) -> Result<ExitStatus> {
             )?;
             continue;
         };
-        let mut rules: Vec<String> = found.iter().map(|d| d.rule.name().to_owned()).collect();
-        rules.sort();
-        rules.dedup();
-        // Bound to the content git stores, as pre-push reads it from the
-        // pushed commit (line endings converted under `core.autocrlf`).
-        let sha256 = review::sha256_hex(&workspace.stored_content(&migration.path)?);
-        // Without named files, a review that still covers the file is kept
-        // (reviewer, date and note): only a named file is reviewed again.
-        if args.files.is_empty()
-            && rules
-                .iter()
-                .all(|rule| reviews.covers(&migration.path, &sha256, rule))
-        {
+        if kept {
             let earlier = reviews.find(&migration.path);
             writeln!(
                 printer.out,
