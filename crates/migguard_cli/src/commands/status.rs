@@ -165,7 +165,8 @@ pub fn status(args: &StatusArgs, printer: &mut Printer<'_>) -> Result<ExitStatus
         &compared.project,
         &labels,
     ));
-    if let Some((list, way)) = compared.stuck() {
+    let stuck = compared.stuck();
+    if let Some((list, way)) = &stuck {
         // Their fix, `migrate APP TARGET` or `migguard sync`, would stop
         // with IrreversibleError.
         for d in diagnostics
@@ -192,7 +193,7 @@ pub fn status(args: &StatusArgs, printer: &mut Printer<'_>) -> Result<ExitStatus
                 printer.out,
             )?;
         }
-        StatusFormat::Text => write_text(&compared, &diagnostics, &ctx, printer)?,
+        StatusFormat::Text => write_text(&compared, &diagnostics, stuck.as_ref(), &ctx, printer)?,
     }
     Ok(if Summary::of(&diagnostics).errors > 0 {
         ExitStatus::Failure
@@ -213,6 +214,7 @@ fn paint(color: bool, code: &str, text: &str) -> String {
 fn write_text(
     c: &Compared,
     diagnostics: &[Diagnostic],
+    stuck: Option<&(Vec<String>, String)>,
     ctx: &FixContext<'_>,
     printer: &mut Printer<'_>,
 ) -> Result<()> {
@@ -277,7 +279,6 @@ fn write_text(
         .iter()
         .filter(|d| d.rule == Rule::UnappliedMigrations)
         .collect();
-    let stuck = c.stuck();
     for d in diagnostics
         .iter()
         .filter(|d| d.rule != Rule::UnappliedMigrations)
