@@ -27,10 +27,7 @@ impl DjangoSettings {
     /// The directory of `manage.py`, project-relative (`""` at the root):
     /// the directory Django's imports start from.
     pub fn base_dir(&self) -> String {
-        self.manage_py
-            .as_deref()
-            .and_then(|p| p.rsplit_once('/').map(|(d, _)| d.to_owned()))
-            .unwrap_or_default()
+        dir_of(self.manage_py.as_deref())
     }
 
     /// The model a swappable setting names (`AUTH_USER_MODEL` ->
@@ -62,10 +59,7 @@ impl DjangoSettings {
                 .min_by_key(|p| p.matches('/').count())
                 .cloned(),
         };
-        let base_dir = manage_py
-            .as_deref()
-            .and_then(|p| p.rsplit_once('/').map(|(d, _)| d.to_owned()))
-            .unwrap_or_default();
+        let base_dir = dir_of(manage_py.as_deref());
         let module = options.settings.clone().or_else(|| {
             let path = manage_py.as_deref()?;
             module_facts::manage_py_settings(&source.read(path).ok()?)
@@ -143,4 +137,12 @@ fn collect(
         });
         return;
     }
+}
+
+/// The directory of `manage.py` in the project (`""` at the top): where
+/// Django's `BASE_DIR` usually points.
+fn dir_of(manage_py: Option<&str>) -> String {
+    manage_py
+        .and_then(|p| p.rsplit_once('/').map(|(d, _)| d.to_owned()))
+        .unwrap_or_default()
 }
