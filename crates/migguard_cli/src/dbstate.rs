@@ -58,7 +58,7 @@ impl DbProblem {
         }
     }
 
-    fn from_db(error: &DbError) -> DbProblem {
+    pub fn from_db(error: &DbError) -> DbProblem {
         let hint = match error {
             DbError::SqliteFileMissing { .. } => " (`manage.py migrate` creates it)",
             _ => "",

@@ -402,15 +402,23 @@ fn applied_among_moved(
         .root
         .canonicalize()
         .unwrap_or_else(|_| workspace.root.clone());
-    let db = dbstate::read_database(&root, &workspace.settings, &project.settings, None)?;
+    let located = dbstate::locate_database(&root, &workspace.settings, &project.settings, None)?;
+    let applied = match migguard_db::read_applied(&located.url) {
+        Ok(rows) => rows.keys(),
+        // A database not created yet, or never migrated, has applied
+        // nothing: nothing to refuse, nothing to warn about.
+        Err(
+            migguard_db::DbError::SqliteFileMissing { .. }
+            | migguard_db::DbError::NoDatabase { .. }
+            | migguard_db::DbError::NoMigrationsTable { .. },
+        ) => return Ok(Vec::new()),
+        Err(e) => return Err(dbstate::DbProblem::from_db(&e)),
+    };
     Ok(plan
         .moved
         .iter()
         .map(|(old, _)| old)
-        .filter(|old| {
-            db.applied
-                .contains(&MigrationKey::new(&plan.app, old.as_str()))
-        })
+        .filter(|old| applied.contains(&MigrationKey::new(&plan.app, old.as_str())))
         .cloned()
         .collect())
 }
