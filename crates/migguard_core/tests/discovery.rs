@@ -122,3 +122,46 @@ fn settings_are_followed_as_django_imports_them() {
     );
     assert!(project.diagnostics.is_empty(), "{:#?}", project.diagnostics);
 }
+
+/// `INSTALLED_APPS` naming an AppConfig in a module other than `apps.py`
+/// (`blog.config.BlogAppConfig`): its `label` is the app's, as Django
+/// imports that class; `apps.py`'s default config does not decide.
+#[test]
+fn an_app_config_outside_apps_py_gives_the_label() {
+    let source = MemorySource::new("test")
+        .with(
+            "manage.py",
+            "import os\nos.environ.setdefault('DJANGO_SETTINGS_MODULE', 'config.settings')\n",
+        )
+        .with("config/__init__.py", "")
+        .with(
+            "config/settings.py",
+            "INSTALLED_APPS = ['blog.config.BlogAppConfig', 'shop.apps.ShopConfig']\n",
+        )
+        .with("blog/__init__.py", "")
+        .with(
+            "blog/config.py",
+            "from django.apps import AppConfig\n\nclass BlogAppConfig(AppConfig):\n    name = 'blog'\n    label = 'weblog'\n",
+        )
+        .with(
+            "blog/apps.py",
+            "from django.apps import AppConfig\n\nclass BlogConfig(AppConfig):\n    name = 'blog'\n",
+        )
+        .with("blog/migrations/__init__.py", "")
+        .with("blog/migrations/0001_initial.py", MIGRATION)
+        .with("shop/__init__.py", "")
+        .with(
+            "shop/apps.py",
+            "from django.apps import AppConfig\n\nclass ShopConfig(AppConfig):\n    name = 'shop'\n    label = 'store'\n",
+        )
+        .with("shop/migrations/__init__.py", "")
+        .with("shop/migrations/0001_initial.py", MIGRATION);
+    let project = analyze(&source, &Settings::default(), &AnalyzeOptions::default()).unwrap();
+    let labels: Vec<&str> = project
+        .discovery
+        .apps
+        .iter()
+        .map(|a| a.label.as_str())
+        .collect();
+    assert_eq!(labels, vec!["store", "weblog"]);
+}

@@ -108,12 +108,34 @@ impl AppTable {
                 continue;
             }
             let mut auto_field = settings_auto.clone();
-            if let Some(Ok(apps_module)) = env.index.module(&format!("{module}.apps")).as_deref() {
+            // The module of the AppConfig the entry names
+            // (`blog.config.BlogAppConfig`), else `apps`, Django's default.
+            let named = entry.flatten().and_then(|e| {
+                let (config_module, class) =
+                    e.strip_prefix(&format!("{module}."))?.split_once('.')?;
+                (!class.contains('.')).then(|| (config_module.to_owned(), class.to_owned()))
+            });
+            let config_module = match &named {
+                Some((config_module, _))
+                    if env
+                        .index
+                        .module(&format!("{module}.{config_module}"))
+                        .is_some_and(|m| m.is_ok()) =>
+                {
+                    config_module.as_str()
+                }
+                _ => "apps",
+            };
+            let named_in_settings = named
+                .as_ref()
+                .filter(|(m, _)| m == config_module)
+                .map(|(_, class)| class.clone());
+            if let Some(Ok(apps_module)) = env
+                .index
+                .module(&format!("{module}.{config_module}"))
+                .as_deref()
+            {
                 let configs = app_configs(apps_module);
-                let named_in_settings = entry.flatten().and_then(|e| {
-                    e.strip_prefix(&format!("{module}.apps."))
-                        .map(str::to_owned)
-                });
                 let chosen = module_facts::choose_app_config(
                     &configs,
                     named_in_settings.as_deref(),

@@ -104,22 +104,31 @@ pub fn discover(
             let app_dir = parent(package_dir).to_owned();
             let named = match &installed {
                 Some(installed) => match installed.get(&app_dir) {
-                    Some(named) => named.as_deref(),
+                    Some(named) => named.as_ref(),
                     // Not in INSTALLED_APPS: Django never loads it.
                     None => continue,
                 },
                 None => None,
             };
-            let apps_py = if app_dir.is_empty() {
-                "apps.py".to_owned()
-            } else {
-                format!("{app_dir}/apps.py")
+            let in_app = |file: &str| {
+                if app_dir.is_empty() {
+                    file.to_owned()
+                } else {
+                    format!("{app_dir}/{file}")
+                }
             };
+            // The module holding the named class, when it is a file of the
+            // app; else `apps.py`, where Django looks by default.
+            let (config_py, class) =
+                match named.map(|n| (in_app(&format!("{}.py", n.module)), n.class.as_str())) {
+                    Some((file, class)) if listed.contains(file.as_str()) => (file, Some(class)),
+                    _ => (in_app("apps.py"), None),
+                };
             let label = listed
-                .contains(apps_py.as_str())
-                .then(|| source.read(&apps_py).ok())
+                .contains(config_py.as_str())
+                .then(|| source.read(&config_py).ok())
                 .flatten()
-                .and_then(|bytes| module_facts::app_config_label(&bytes, named))
+                .and_then(|bytes| module_facts::app_config_label(&bytes, class))
                 .unwrap_or_else(|| {
                     if app_dir.is_empty() {
                         source.root_name().unwrap_or_default()
@@ -248,14 +257,23 @@ fn migration_modules(
 }
 
 /// The directories (project-relative) of the apps a literal
+/// The `AppConfig` class an `INSTALLED_APPS` entry names, in a module of
+/// the app's package: `blog.apps.BlogConfig` -> (`apps`, `BlogConfig`),
+/// `blog.config.BlogAppConfig` -> (`config`, `BlogAppConfig`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct NamedConfig {
+    module: String,
+    class: String,
+}
+
 /// `INSTALLED_APPS` names, each with the `AppConfig` class the entry names
-/// when it names one (`blog.apps.BlogConfig`), when the settings were read
-/// and the list is literal; `None` otherwise (then every migrations package
-/// counts). Entries are modules (`blog`, `apps.blog`) or AppConfig paths.
-fn installed_apps(django: &DjangoSettings) -> Option<BTreeMap<String, Option<String>>> {
+/// when it names one, when the settings were read and the list is literal;
+/// `None` otherwise (then every migrations package counts). Entries are
+/// modules (`blog`, `apps.blog`) or AppConfig paths.
+fn installed_apps(django: &DjangoSettings) -> Option<BTreeMap<String, Option<NamedConfig>>> {
     let entries = django.values.get("INSTALLED_APPS")?.as_seq()?;
     let base = django.base_dir();
-    let mut out: BTreeMap<String, Option<String>> = BTreeMap::new();
+    let mut out: BTreeMap<String, Option<NamedConfig>> = BTreeMap::new();
     for entry in entries {
         let Value::Str(dotted) = entry else {
             return None;
@@ -276,11 +294,15 @@ fn installed_apps(django: &DjangoSettings) -> Option<BTreeMap<String, Option<Str
             } else {
                 format!("{base}/{rel}")
             };
-            // `blog.apps.BlogConfig` names the class of `blog/apps.py`.
-            let named =
-                (class.is_some() && modules.get(end) == Some(&"apps") && end + 1 == modules.len())
-                    .then(|| class.map(str::to_owned))
-                    .flatten();
+            // `blog.apps.BlogConfig` names the class of `blog/apps.py`,
+            // `blog.config.BlogAppConfig` that of `blog/config.py`.
+            let named = match (class, modules.get(end)) {
+                (Some(class), Some(module)) if end + 1 == modules.len() => Some(NamedConfig {
+                    module: (*module).to_owned(),
+                    class: class.to_owned(),
+                }),
+                _ => None,
+            };
             let slot = out.entry(dir).or_default();
             if named.is_some() {
                 *slot = named;
