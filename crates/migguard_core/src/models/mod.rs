@@ -184,24 +184,28 @@ pub fn analyze_replaying(
     source: &dyn ProjectSource,
     cache: Option<&dyn ParseCache>,
 ) -> Analysis {
-    let replayed = std::thread::scope(|scope| {
-        let replay = std::thread::Builder::new()
+    std::thread::scope(|scope| {
+        let spawned = std::thread::Builder::new()
             .name("migguard-replay".into())
             .stack_size(64 * 1024 * 1024)
             .spawn_scoped(scope, || crate::state::replay(project, None))
-            .ok()?;
-        let wait = move || {
-            Cow::Owned(
-                replay
-                    .join()
-                    .unwrap_or_else(|_| crate::state::replay(project, None)),
-            )
+            .ok();
+        let slot = std::sync::Mutex::new(spawned);
+        // The replay thread's answer, taken once: by the models thread when
+        // it gets there, else here; replayed anew if that thread failed.
+        let replayed = || {
+            slot.lock()
+                .ok()
+                .and_then(|mut handle| handle.take())
+                .and_then(|handle| handle.join().ok())
+                .unwrap_or_else(|| crate::state::replay(project, None))
         };
-        on_models_thread(move || analyze_here(project, source, wait, cache))
-    });
-    replayed.unwrap_or_else(|| {
-        let replay = crate::state::replay(project, None);
-        analyze_cached(project, source, &replay, cache)
+        on_models_thread(|| analyze_here(project, source, || Cow::Owned(replayed()), cache))
+            .unwrap_or_else(|| {
+                // No models thread could be had, or it failed: read here.
+                let replay = replayed();
+                analyze_here(project, source, || Cow::Borrowed(&replay), cache)
+            })
     })
 }
 
