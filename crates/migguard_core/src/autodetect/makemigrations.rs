@@ -107,6 +107,7 @@ pub fn changes(proposed: &[ProposedMigration]) -> Changes {
                     name: String::new(),
                     location: None,
                     detail: described.clone(),
+                    uncertain: None,
                 });
             }
         }
@@ -155,6 +156,7 @@ fn change(op: &Operation, described: &str) -> Change {
         name,
         location: None,
         detail: described.to_owned(),
+        uncertain: None,
     }
 }
 

@@ -41,6 +41,11 @@ pub struct Change {
     pub location: Option<SourceLine>,
     /// What differs.
     pub detail: String,
+    /// Why the change may not be real (a value read from code migguard
+    /// does not run, a model module not fully read): such a change is
+    /// reported as an info, never an error.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub uncertain: Option<String>,
 }
 
 /// The operations per app, in Django's order.
@@ -1061,6 +1066,7 @@ impl<'a> Detector<'a> {
                 op.deps = deps;
                 op.location = self.field_location(&key, &name);
                 op.detail = detail;
+                op.uncertain = unknowable_difference(old_field, new_field);
                 self.add(&app, op, false);
             } else {
                 self.removed_field(&app, &model, &name, detail.clone());
@@ -1346,13 +1352,101 @@ impl<'a> Detector<'a> {
         } else {
             op.detail.clone()
         };
+        let uncertain = op.uncertain.clone().or_else(|| match op.kind {
+            OpKind::RemoveField | OpKind::DeleteModel => self.partly_read(app, &model_name),
+            _ => None,
+        });
         Change {
             kind: op.kind.name().to_owned(),
             model_name,
             name,
             location,
             detail,
+            uncertain,
         }
+    }
+
+    /// A removal is only as sure as the reading of the models: when part of
+    /// the app's models could not be read (a base class, a field or a model
+    /// built by code), what seems gone may just be unread.
+    fn partly_read(&self, app: &str, model: &str) -> Option<String> {
+        let notes: Vec<_> = self
+            .analysis
+            .unresolved
+            .iter()
+            .filter(|n| n.app == app)
+            .collect();
+        let on_model = notes.iter().find(|n| {
+            n.model
+                .as_deref()
+                .is_some_and(|m| m.eq_ignore_ascii_case(model))
+        });
+        match on_model.or(notes.first()) {
+            Some(note) => Some(format!(
+                "part of the app's models could not be read ({})",
+                note.reason
+            )),
+            None => None,
+        }
+    }
+}
+
+/// Why two field definitions that differ may still be equal once Python
+/// runs: a differing argument is a name or call migguard cannot evaluate
+/// (a constant of another library, `settings.LANGUAGES`, a function of the
+/// project), or the source text of an expression.
+fn unknowable_difference(old: &Call, new: &Call) -> Option<String> {
+    let mut keys: BTreeSet<&str> = BTreeSet::new();
+    keys.extend(old.kwargs.iter().map(|(k, _)| k.as_str()));
+    keys.extend(new.kwargs.iter().map(|(k, _)| k.as_str()));
+    for key in keys {
+        let (a, b) = (old.kwarg(key), new.kwarg(key));
+        if opt_eq(a, b) {
+            continue;
+        }
+        if key == "through_fields" {
+            return Some("`through_fields`, which Django's `deconstruct()` leaves out".to_owned());
+        }
+        for value in [a, b].into_iter().flatten() {
+            if let Some(what) = unknowable(value) {
+                return Some(format!(
+                    "`{key}` is {what}, which migguard does not evaluate"
+                ));
+            }
+        }
+    }
+    None
+}
+
+/// The first part of `value` that cannot be known statically.
+fn unknowable(value: &Value) -> Option<String> {
+    match value {
+        Value::Ref(r)
+            if !r.path.starts_with("django.") || r.path.starts_with("django.conf.settings") =>
+        {
+            Some(format!("`{}`", r.path))
+        }
+        // Django fills these in per concrete model of an abstract base.
+        Value::Str(s) if s.contains("%(class)s") || s.contains("%(app_label)s") => {
+            Some(format!("'{s}'"))
+        }
+        Value::Expr(text) => Some(format!("`{text}`")),
+        Value::Call(call) => {
+            if !call.func.path.starts_with("django.") {
+                return Some(format!("a call of `{}`", call.func.path));
+            }
+            call.args
+                .iter()
+                .chain(call.kwargs.iter().map(|(_, v)| v))
+                .find_map(unknowable)
+        }
+        Value::List(items) | Value::Tuple(items) | Value::Set(items) => {
+            items.iter().find_map(unknowable)
+        }
+        Value::Dict(pairs) => pairs
+            .iter()
+            .find_map(|(k, v)| unknowable(k).or_else(|| unknowable(v))),
+        _ => None,
     }
 }
 

@@ -139,6 +139,9 @@ pub struct Op {
     pub location: Option<SourceLine>,
     /// What differs, for people.
     pub detail: String,
+    /// Why the change may not be real: the comparison rests on a value
+    /// that cannot be known without running Python.
+    pub uncertain: Option<String>,
 }
 
 impl Op {
@@ -155,6 +158,7 @@ impl Op {
             deps: Vec::new(),
             location: None,
             detail: String::new(),
+            uncertain: None,
         }
     }
 

@@ -20,7 +20,11 @@ fields. Renames are reported as a removal and an addition, as
 `makemigrations` without a terminal writes them. Whatever cannot be known
 without running Python (a custom field class with its own `__init__`, a
 computed default, a base class from a third-party package) is left out and
-reported by `unresolved-model` instead. At module level, what runs is read:
+reported by `unresolved-model` instead. A difference that rests on such a
+value (a constant of another library, `settings.LANGUAGES`, a call of the
+project's own code, `%(class)s` in a name), and a removal in an app whose
+models were not all read, is reported at info level with
+`details.certain = false`: a false error would block every commit. At module level, what runs is read:
 an `if TYPE_CHECKING:` block never does, the `try` body of a
 `try`/`except ImportError` does (not its fallback); a class or constant
 defined under any other condition is left out the same way.
@@ -56,6 +60,9 @@ pub struct MissingMigration {
     /// The verdict is Django's own (`migguard check --django`), not the
     /// static autodetector's.
     pub by_django: bool,
+    /// Every change rests on values migguard read for certain. When not
+    /// (`changes[..].uncertain` says why), the finding is an info.
+    pub certain: bool,
 }
 
 impl Violation for MissingMigration {
@@ -79,6 +86,17 @@ impl Violation for MissingMigration {
         } else {
             ""
         };
+        if !self.certain {
+            let why = self
+                .changes
+                .first()
+                .and_then(|c| c.uncertain.as_deref())
+                .unwrap_or_default();
+            return format!(
+                "app `{}` may have model changes without a migration, not certain ({why}): {first}{rest}",
+                self.app
+            );
+        }
         format!(
             "app `{}` has model changes without a migration{by}: {first}{rest}",
             self.app
@@ -101,12 +119,14 @@ impl Violation for MissingMigration {
                     "type": c.kind,
                     "model_name": c.model_name,
                     "name": c.name,
+                    "uncertain": c.uncertain,
                 })
             })
             .collect();
         serde_json::json!({
             "operations": operations,
             "verdict": if self.by_django { "makemigrations" } else { "static" },
+            "certain": self.certain,
         })
     }
 }

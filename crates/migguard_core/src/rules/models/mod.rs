@@ -4,7 +4,7 @@ pub mod missing_migration;
 pub mod unresolved_model;
 
 use crate::autodetect;
-use crate::diagnostic::{Diagnostic, Location};
+use crate::diagnostic::{Diagnostic, Location, Severity};
 use crate::models::{self, SourceLine};
 use crate::project::{ParseCache, Project};
 use crate::source::ProjectSource;
@@ -38,16 +38,29 @@ pub fn check_cached(
     let changes = autodetect::detect(&analysis, &project.settings);
     let mut out = Vec::new();
     for (app, list) in changes.apps {
-        let Some(first) = list.first() else { continue };
-        let at = location(&app, first.location.as_ref());
-        out.push(Diagnostic::new(
-            &MissingMigration {
-                app: app.clone(),
-                changes: list,
-                by_django: false,
-            },
-            at,
-        ));
+        // A false error blocks every commit: only changes the reading is
+        // sure of are errors; the others are infos that say why not.
+        let (unsure, sure): (Vec<_>, Vec<_>) =
+            list.into_iter().partition(|c| c.uncertain.is_some());
+        for (changes, certain) in [(sure, true), (unsure, false)] {
+            let Some(first) = changes.first() else {
+                continue;
+            };
+            let at = location(&app, first.location.as_ref());
+            let mut diagnostic = Diagnostic::new(
+                &MissingMigration {
+                    app: app.clone(),
+                    changes,
+                    by_django: false,
+                    certain,
+                },
+                at,
+            );
+            if !certain {
+                diagnostic.severity = Severity::Info;
+            }
+            out.push(diagnostic);
+        }
     }
     for note in &analysis.unresolved {
         out.push(Diagnostic::new(
@@ -97,6 +110,7 @@ pub fn from_django(
                     app,
                     changes: list,
                     by_django: true,
+                    certain: true,
                 },
                 at,
             ));
@@ -121,6 +135,7 @@ pub fn from_django(
                 app,
                 changes: list,
                 by_django: true,
+                certain: true,
             },
             at,
         ));
@@ -132,7 +147,6 @@ pub fn from_django(
 mod tests {
     use super::*;
     use crate::config::Settings;
-    use crate::diagnostic::Severity;
     use crate::project::{analyze, AnalyzeOptions};
     use crate::rules::Rule;
     use crate::source::MemorySource;
@@ -349,6 +363,40 @@ class Post(TimeStamped):
                 && d.message.contains("SlugField(**SLUG_OPTIONS)")),
             "{diagnostics:#?}"
         );
+    }
+
+    /// A difference that rests on a value migguard cannot evaluate (a
+    /// constant of another library) is an info that says so, never an
+    /// error: the same project passes `makemigrations --check`.
+    #[test]
+    fn a_difference_on_an_unknowable_value_is_an_info() {
+        let text = models(
+            "    slug = models.SlugField()\n",
+            "    slug = models.SlugField(max_length=logging.INFO)\n",
+        );
+        let text = format!("import logging\n{text}");
+        let diagnostics = run(&[("blog/models.py", &text)]);
+        let found: Vec<&Diagnostic> = diagnostics
+            .iter()
+            .filter(|d| d.rule == Rule::MissingMigration)
+            .collect();
+        assert_eq!(found.len(), 1, "{diagnostics:#?}");
+        assert_eq!(found[0].severity, Severity::Info);
+        assert_eq!(found[0].details["certain"], false);
+        assert!(
+            found[0].message.contains("not certain") && found[0].message.contains("logging.INFO"),
+            "{}",
+            found[0].message
+        );
+        // A literal difference stays an error.
+        let text = models(
+            "    slug = models.SlugField()\n",
+            "    slug = models.SlugField(max_length=20)\n",
+        );
+        let diagnostics = run(&[("blog/models.py", &text)]);
+        assert!(diagnostics
+            .iter()
+            .any(|d| d.rule == Rule::MissingMigration && d.severity == Severity::Error));
     }
 
     #[test]
