@@ -119,7 +119,6 @@ impl Violation for MissingMigration {
                     "type": c.kind,
                     "model_name": c.model_name,
                     "name": c.name,
-                    "uncertain": c.uncertain,
                 })
             })
             .collect();
@@ -127,6 +126,9 @@ impl Violation for MissingMigration {
             "operations": operations,
             "verdict": if self.by_django { "makemigrations" } else { "static" },
             "certain": self.certain,
+            // Why each change may not be real, beside `operations` (whose
+            // keys are a contract).
+            "uncertain": self.changes.iter().filter_map(|c| c.uncertain.as_deref()).collect::<Vec<_>>(),
         })
     }
 }
