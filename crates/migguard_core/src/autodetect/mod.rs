@@ -1381,13 +1381,12 @@ impl<'a> Detector<'a> {
                 .as_deref()
                 .is_some_and(|m| m.eq_ignore_ascii_case(model))
         });
-        match on_model.or(notes.first()) {
-            Some(note) => Some(format!(
+        on_model.or(notes.first()).map(|note| {
+            format!(
                 "part of the app's models could not be read ({})",
                 note.reason
-            )),
-            None => None,
-        }
+            )
+        })
     }
 }
 
