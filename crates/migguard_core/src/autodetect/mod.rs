@@ -1370,23 +1370,24 @@ impl<'a> Detector<'a> {
     /// the app's models could not be read (a base class, a field or a model
     /// built by code), what seems gone may just be unread.
     fn partly_read(&self, app: &str, model: &str) -> Option<String> {
-        let notes: Vec<_> = self
-            .analysis
+        // A note on this model, or on the module itself (a class or a
+        // model defined under a condition): a note on another model's
+        // field says nothing of this one.
+        self.analysis
             .unresolved
             .iter()
-            .filter(|n| n.app == app)
-            .collect();
-        let on_model = notes.iter().find(|n| {
-            n.model
-                .as_deref()
-                .is_some_and(|m| m.eq_ignore_ascii_case(model))
-        });
-        on_model.or(notes.first()).map(|note| {
-            format!(
-                "part of the app's models could not be read ({})",
-                note.reason
-            )
-        })
+            .find(|n| {
+                n.app == app
+                    && n.model
+                        .as_deref()
+                        .is_none_or(|m| m.eq_ignore_ascii_case(model))
+            })
+            .map(|note| {
+                format!(
+                    "part of the app's models could not be read ({})",
+                    note.reason
+                )
+            })
     }
 }
 
@@ -1402,9 +1403,6 @@ fn unknowable_difference(old: &Call, new: &Call) -> Option<String> {
         let (a, b) = (old.kwarg(key), new.kwarg(key));
         if opt_eq(a, b) {
             continue;
-        }
-        if key == "through_fields" {
-            return Some("`through_fields`, which Django's `deconstruct()` leaves out".to_owned());
         }
         for value in [a, b].into_iter().flatten() {
             if let Some(what) = unknowable(value) {

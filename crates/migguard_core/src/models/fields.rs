@@ -710,12 +710,8 @@ fn relation(
                 Value::Str(format!("{}.{}", key.0, key.1)),
             );
         }
-        if truth(get("through_fields"))? {
-            out.insert(
-                "through_fields".to_owned(),
-                value_of(given, "through_fields"),
-            );
-        }
+        // `through_fields` is not in `ManyToManyField.deconstruct()`:
+        // migrations never record it.
         return Ok(());
     }
     let on_delete = get("on_delete").ok_or("`on_delete` is missing")?;
