@@ -1353,7 +1353,7 @@ impl<'a> Detector<'a> {
             op.detail.clone()
         };
         let uncertain = op.uncertain.clone().or_else(|| match op.kind {
-            OpKind::RemoveField | OpKind::DeleteModel => self.partly_read(app, &model_name),
+            OpKind::RemoveField | OpKind::DeleteModel => self.partly_read(app),
             _ => None,
         });
         Change {
@@ -1369,19 +1369,15 @@ impl<'a> Detector<'a> {
     /// A removal is only as sure as the reading of the models: when part of
     /// the app's models could not be read (a base class, a field or a model
     /// built by code), what seems gone may just be unread.
-    fn partly_read(&self, app: &str, model: &str) -> Option<String> {
-        // A note on this model, or on the module itself (a class or a
-        // model defined under a condition): a note on another model's
-        // field says nothing of this one.
+    fn partly_read(&self, app: &str) -> Option<String> {
+        // Any note of the app: a field read from an unknown base, a model
+        // under a condition or a module that failed may be where the
+        // "removed" one lives (on kiwitcms and baserow, always elsewhere
+        // than the model named).
         self.analysis
             .unresolved
             .iter()
-            .find(|n| {
-                n.app == app
-                    && n.model
-                        .as_deref()
-                        .is_none_or(|m| m.eq_ignore_ascii_case(model))
-            })
+            .find(|n| n.app == app)
             .map(|note| {
                 format!(
                     "part of the app's models could not be read ({})",
