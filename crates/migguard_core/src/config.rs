@@ -38,6 +38,10 @@ pub struct Options {
     pub manage_py: Option<String>,
     /// Dotted settings module: `config.settings`.
     pub settings: Option<String>,
+    /// The installed apps, as `INSTALLED_APPS` entries (`shop.orders`,
+    /// `accounts.apps.AccountsConfig`), for a project whose settings compute
+    /// them: replaces what is read from the settings module.
+    pub apps: Option<Vec<String>>,
     /// `AUTH_USER_MODEL`, when the settings cannot be read statically.
     pub auth_user_model: Option<String>,
     /// Other swappable settings: `{ SOCIAL_ACCOUNT_MODEL = "social.Account" }`.

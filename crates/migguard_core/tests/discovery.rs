@@ -54,6 +54,83 @@ fn without_readable_settings_every_migrations_package_counts() {
         .with("shop/migrations/0001_initial.py", MIGRATION);
     let project = analyze(&source, &Settings::default(), &AnalyzeOptions::default()).unwrap();
     assert_eq!(project.discovery.apps.len(), 2);
+    // Said, with where to configure it: the fallback is not silent.
+    let rules: Vec<&str> = project.diagnostics.iter().map(|d| d.rule.name()).collect();
+    assert_eq!(rules, vec!["unread-installed-apps"]);
+    let warning = &project.diagnostics[0];
+    assert_eq!(warning.location.path.as_deref(), Some("config/settings.py"));
+    assert!(
+        warning
+            .message
+            .contains("is computed by code migguard does not run")
+            && warning
+                .message
+                .contains("checked all 2 `migrations` packages"),
+        "{}",
+        warning.message
+    );
+    assert!(warning.help.as_deref().unwrap_or("").contains("apps = ["));
+
+    // `[tool.migguard] apps` replaces the list migguard could not read.
+    let settings = migguard_core::config::Options::from_pyproject(
+        "[tool.migguard]\napps = ['blog']\n",
+        "pyproject.toml",
+    )
+    .unwrap()
+    .resolve("pyproject.toml")
+    .unwrap();
+    let project = analyze(&source, &settings, &AnalyzeOptions::default()).unwrap();
+    let labels: Vec<&str> = project
+        .discovery
+        .apps
+        .iter()
+        .map(|a| a.label.as_str())
+        .collect();
+    assert_eq!(labels, vec!["blog"]);
+    assert!(project.diagnostics.is_empty(), "{:#?}", project.diagnostics);
+}
+
+#[test]
+fn a_settings_module_that_is_not_there_is_said_and_every_package_counts() {
+    let source = MemorySource::new("test")
+        .with(
+            "manage.py",
+            "os.environ.setdefault('DJANGO_SETTINGS_MODULE', 'tests.settings')\n",
+        )
+        .with("blog/migrations/__init__.py", "")
+        .with("blog/migrations/0001_initial.py", MIGRATION);
+    let project = analyze(&source, &Settings::default(), &AnalyzeOptions::default()).unwrap();
+    assert_eq!(project.migrations.len(), 1);
+    let d = &project.diagnostics[0];
+    assert_eq!(d.rule.name(), "unread-installed-apps");
+    assert_eq!(d.location.path.as_deref(), Some("manage.py"));
+    assert!(
+        d.message
+            .contains("the settings module `tests.settings` is not a file of the project"),
+        "{}",
+        d.message
+    );
+}
+
+#[test]
+fn a_project_where_nothing_is_found_says_so() {
+    let source = MemorySource::new("test")
+        .with(
+            "manage.py",
+            "os.environ.setdefault('DJANGO_SETTINGS_MODULE', 'config.settings')\n",
+        )
+        .with(
+            "config/settings.py",
+            "INSTALLED_APPS = ['django.contrib.auth']\n",
+        )
+        .with("blog/models.py", "");
+    let project = analyze(&source, &Settings::default(), &AnalyzeOptions::default()).unwrap();
+    assert!(project.migrations.is_empty());
+    let rules: Vec<&str> = project.diagnostics.iter().map(|d| d.rule.name()).collect();
+    assert_eq!(rules, vec!["no-migrations-found"]);
+    assert!(project.diagnostics[0]
+        .message
+        .contains("none of the INSTALLED_APPS of `config.settings` has a `migrations` package"));
 }
 
 #[test]

@@ -94,6 +94,7 @@ pub fn run(args: &CheckArgs, printer: &mut Printer<'_>) -> Result<ExitStatus> {
     let options = RenderOptions {
         color: printer.color,
         path_prefix,
+        coverage: Some(render::Coverage::of(&project)),
     };
     render::render(format, &diagnostics, source, &options, printer.out)?;
     if let Some(err) = django_failed {

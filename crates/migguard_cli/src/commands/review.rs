@@ -94,6 +94,7 @@ pub fn run(args: &ReviewArgs, printer: &mut Printer<'_>) -> Result<ExitStatus> {
     let options = RenderOptions {
         color: printer.color,
         path_prefix: String::new(),
+        coverage: None,
     };
     let mut recorded = 0;
     for (migration, review) in pending {

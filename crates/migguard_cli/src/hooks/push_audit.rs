@@ -92,6 +92,7 @@ fn check_update(
         let options = RenderOptions {
             color: printer.color_err,
             path_prefix: repo_prefix(&prefix),
+            coverage: None,
         };
         render::render(Format::Text, &unreadable, &source, &options, printer.err)?;
         let _ = writeln!(
@@ -157,6 +158,7 @@ fn check_update(
     let options = RenderOptions {
         color: printer.color_err,
         path_prefix: repo_prefix(&prefix),
+        coverage: None,
     };
     render::render(Format::Text, &unreviewed, &source, &options, printer.err)?;
     // From the top of the work tree, where `git push` runs the hook.

@@ -10,6 +10,8 @@ use crate::model::Value;
 use crate::parse::module_facts;
 use crate::rules::input::duplicate_app_label::DuplicateAppLabel;
 use crate::rules::input::invalid_migration::InvalidMigration;
+use crate::rules::input::no_migrations_found::NoMigrationsFound;
+use crate::rules::input::unread_installed_apps::UnreadInstalledApps;
 use crate::source::ProjectSource;
 
 use super::DjangoSettings;
@@ -74,7 +76,10 @@ pub fn discover(
     django: &DjangoSettings,
 ) -> Discovery {
     let mut out = Discovery::default();
-    let installed = installed_apps(django);
+    let (installed, unread) = match installed_apps(settings, django) {
+        Ok(installed) => (Some(installed), None),
+        Err(reason) => (None, Some(reason)),
+    };
     let listed: BTreeSet<&str> = files.iter().map(String::as_str).collect();
     let base_dir = django.base_dir();
     let modules = migration_modules(settings, django);
@@ -216,6 +221,43 @@ pub fn discover(
         }
     }
     out.apps = by_label.into_values().collect();
+    // Where a finding about the settings points: the settings file, else
+    // manage.py, else the project itself.
+    let settings_location = || {
+        django
+            .module_path
+            .clone()
+            .or_else(|| django.manage_py.clone())
+            .map(Location::file)
+            .unwrap_or_default()
+    };
+    if out.apps.is_empty() {
+        let looked = match (&unread, &django.module) {
+            (Some(reason), _) => format!("{reason}; no `migrations` package was found either"),
+            (None, Some(module)) => format!(
+                "none of the INSTALLED_APPS of `{module}` has a `migrations` package in the tree"
+            ),
+            (None, None) => "no `migrations` package in the tree".to_owned(),
+        };
+        out.diagnostics.push(Diagnostic::new(
+            &NoMigrationsFound { looked },
+            settings_location(),
+        ));
+    } else if let (Some(reason), true) = (
+        unread,
+        // No settings at all (a reusable app's repository): every
+        // migrations package is the right answer, nothing to report.
+        django.module.is_some() || django.manage_py.is_some(),
+    ) {
+        out.diagnostics.push(Diagnostic::new(
+            &UnreadInstalledApps {
+                reason,
+                module: django.module.clone(),
+                packages: out.apps.len(),
+            },
+            settings_location(),
+        ));
+    }
     out
 }
 
@@ -267,16 +309,57 @@ struct NamedConfig {
 }
 
 /// `INSTALLED_APPS` names, each with the `AppConfig` class the entry names
-/// when it names one, when the settings were read and the list is literal;
-/// `None` otherwise (then every migrations package counts). Entries are
-/// modules (`blog`, `apps.blog`) or AppConfig paths.
-fn installed_apps(django: &DjangoSettings) -> Option<BTreeMap<String, Option<NamedConfig>>> {
-    let entries = django.values.get("INSTALLED_APPS")?.as_seq()?;
+/// when it names one: `[tool.migguard] apps`, else the settings' list when
+/// it was read and is literal. Otherwise why not, as a clause (then every
+/// migrations package counts). Entries are modules (`blog`, `apps.blog`) or
+/// AppConfig paths.
+fn installed_apps(
+    settings: &Settings,
+    django: &DjangoSettings,
+) -> Result<BTreeMap<String, Option<NamedConfig>>, String> {
+    let configured;
+    let entries: &[Value] = match &settings.options.apps {
+        Some(apps) => {
+            configured = apps.iter().cloned().map(Value::Str).collect::<Vec<_>>();
+            &configured
+        }
+        None => {
+            let Some(module) = &django.module else {
+                return Err(match &django.manage_py {
+                    Some(path) => format!("`{path}` does not name a settings module"),
+                    None => "no manage.py or `settings` option names the settings module".into(),
+                });
+            };
+            if django.module_path.is_none() {
+                return Err(format!(
+                    "the settings module `{module}` is not a file of the project"
+                ));
+            }
+            match django.values.get("INSTALLED_APPS") {
+                None => {
+                    return Err(format!(
+                        "`{module}` does not assign INSTALLED_APPS where migguard can see it"
+                    ))
+                }
+                Some(value) => match value.as_seq() {
+                    Some(entries) => entries,
+                    None => {
+                        return Err(format!(
+                            "INSTALLED_APPS in `{module}` is computed by code migguard does not run"
+                        ))
+                    }
+                },
+            }
+        }
+    };
     let base = django.base_dir();
     let mut out: BTreeMap<String, Option<NamedConfig>> = BTreeMap::new();
     for entry in entries {
         let Value::Str(dotted) = entry else {
-            return None;
+            return Err(format!(
+                "INSTALLED_APPS in `{}` has an entry migguard cannot evaluate",
+                django.module.as_deref().unwrap_or("the settings")
+            ));
         };
         // Any module prefix of the entry may be the app's package: `blog`,
         // `blog.apps.BlogConfig`, `blog.config.BlogAppConfig`. A component
@@ -309,5 +392,5 @@ fn installed_apps(django: &DjangoSettings) -> Option<BTreeMap<String, Option<Nam
             }
         }
     }
-    Some(out)
+    Ok(out)
 }

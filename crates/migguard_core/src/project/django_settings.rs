@@ -15,6 +15,8 @@ pub struct DjangoSettings {
     pub module: Option<String>,
     /// `manage.py`, project-relative, when found.
     pub manage_py: Option<String>,
+    /// The file the settings module was read from, when it was found.
+    pub module_path: Option<String>,
     /// Top-level assignments of the module, star imports merged in.
     pub values: HashMap<String, Value>,
     /// `AUTH_USER_MODEL`: configuration, else settings, else `auth.User`.
@@ -65,9 +67,9 @@ impl DjangoSettings {
             module_facts::manage_py_settings(&source.read(path).ok()?)
         });
         let mut values = HashMap::new();
-        if let Some(module) = &module {
-            collect(module, &base_dir, &listed, source, &mut values, 0);
-        }
+        let module_path = module
+            .as_deref()
+            .and_then(|module| collect(module, &base_dir, &listed, source, &mut values, 0));
         let auth_user_model = options
             .auth_user_model
             .clone()
@@ -81,6 +83,7 @@ impl DjangoSettings {
         DjangoSettings {
             module,
             manage_py,
+            module_path,
             values,
             auth_user_model,
             swappable: options
@@ -93,7 +96,8 @@ impl DjangoSettings {
 }
 
 /// Run a module's top-level statements that migguard follows into
-/// `values`, as importing it would.
+/// `values`, as importing it would. Returns the file read, when the module
+/// was found and parsed.
 fn collect(
     module: &str,
     base_dir: &str,
@@ -101,9 +105,9 @@ fn collect(
     source: &dyn ProjectSource,
     values: &mut HashMap<String, Value>,
     depth: u32,
-) {
+) -> Option<String> {
     if depth > 4 {
-        return;
+        return None;
     }
     let rel = module.replace('.', "/");
     let join = |p: String| {
@@ -133,10 +137,11 @@ fn collect(
         // Statements in order: a star import's values land where the
         // import is, so `INSTALLED_APPS += [...]` after it extends them.
         parsed.apply(values, &mut |star, values| {
-            collect(star, base_dir, listed, source, values, depth + 1)
+            collect(star, base_dir, listed, source, values, depth + 1);
         });
-        return;
+        return Some(path);
     }
+    None
 }
 
 /// The directory of `manage.py` in the project (`""` at the top): where

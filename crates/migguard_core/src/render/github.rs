@@ -96,6 +96,7 @@ mod tests {
         let options = RenderOptions {
             color: true,
             path_prefix: "backend/".into(),
+            coverage: None,
         };
         let output = render_to_string(Format::Github, &[diagnostic], &fixtures::source(), &options);
         assert_eq!(

@@ -1,14 +1,21 @@
 //! The `migguard check --format json` contract:
 //! `{"diagnostics": [...], "summary": {"errors": N, "warnings": N, "infos": N}}`,
-//! each diagnostic as [`Diagnostic::to_json`], pretty-printed.
+//! each diagnostic as [`Diagnostic::to_json`], pretty-printed. When a
+//! project was analysed, the summary also says what was read: `apps`,
+//! `migrations` and `unreadable`.
 
 use std::io::{self, Write};
 
+use super::Coverage;
 use crate::diagnostic::{Diagnostic, Summary};
 
-pub(super) fn render(diagnostics: &[Diagnostic], out: &mut dyn Write) -> io::Result<()> {
+pub(super) fn render(
+    diagnostics: &[Diagnostic],
+    coverage: Option<Coverage>,
+    out: &mut dyn Write,
+) -> io::Result<()> {
     let summary = Summary::of(diagnostics);
-    let document = serde_json::json!({
+    let mut document = serde_json::json!({
         "diagnostics": diagnostics.iter().map(Diagnostic::to_json).collect::<Vec<_>>(),
         "summary": {
             "errors": summary.errors,
@@ -16,6 +23,11 @@ pub(super) fn render(diagnostics: &[Diagnostic], out: &mut dyn Write) -> io::Res
             "infos": summary.infos,
         },
     });
+    if let Some(coverage) = coverage {
+        document["summary"]["apps"] = coverage.apps.into();
+        document["summary"]["migrations"] = coverage.migrations.into();
+        document["summary"]["unreadable"] = coverage.unreadable.into();
+    }
     serde_json::to_writer_pretty(&mut *out, &document)?;
     writeln!(out)
 }
@@ -32,6 +44,24 @@ mod tests {
             Ok(value) => value,
             Err(err) => panic!("invalid JSON ({err}):\n{output}"),
         }
+    }
+
+    #[test]
+    fn the_summary_counts_what_was_read_when_known() {
+        let options = super::super::RenderOptions {
+            coverage: Some(super::super::Coverage {
+                apps: 2,
+                migrations: 7,
+                unreadable: 1,
+            }),
+            ..Default::default()
+        };
+        let output =
+            super::super::render_to_string(Format::Json, &[], &fixtures::source(), &options);
+        assert_eq!(
+            parse(&output)["summary"],
+            json!({"errors": 0, "warnings": 0, "infos": 0, "apps": 2, "migrations": 7, "unreadable": 1})
+        );
     }
 
     #[test]

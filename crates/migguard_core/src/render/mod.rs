@@ -94,6 +94,31 @@ pub struct RenderOptions {
     /// github formats; the JSON contract keeps project-relative paths), e.g.
     /// `"backend/"` when the project root is a subdirectory of the repository.
     pub path_prefix: String,
+    /// What was read, when the caller analysed a project: said in the
+    /// summary line and the JSON summary, so that a check that read
+    /// nothing never looks like one that passed.
+    pub coverage: Option<Coverage>,
+}
+
+/// How much of a project was read.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Coverage {
+    /// Apps with a migrations package Django would load.
+    pub apps: usize,
+    /// Migration files read.
+    pub migrations: usize,
+    /// Migration files found that could not be read.
+    pub unreadable: usize,
+}
+
+impl Coverage {
+    pub fn of(project: &crate::project::Project) -> Coverage {
+        Coverage {
+            apps: project.discovery.apps.len(),
+            migrations: project.migrations.len(),
+            unreadable: project.unreadable().len(),
+        }
+    }
 }
 
 impl RenderOptions {
@@ -114,7 +139,7 @@ pub fn render(
 ) -> io::Result<()> {
     match format {
         Format::Text => text::render(diagnostics, source, options, out),
-        Format::Json => json::render(diagnostics, out),
+        Format::Json => json::render(diagnostics, options.coverage, out),
         Format::Github => github::render(diagnostics, options, out),
         Format::Concise => concise::render(diagnostics, options, out),
         Format::Sarif => sarif::render(diagnostics, options, out),
@@ -135,6 +160,34 @@ pub fn render_to_string(
         Ok(text) => text,
         Err(err) => String::from_utf8_lossy(err.as_bytes()).into_owned(),
     }
+}
+
+/// `Found 2 errors, 1 warning.` or `All checks passed.`, after what was
+/// read when that is known: `Checked 3 apps, 41 migrations: all checks
+/// passed.`; never "passed" when nothing was read.
+pub fn summary_line_with(summary: Summary, coverage: Option<Coverage>) -> String {
+    let verdict = summary_line(summary);
+    let Some(coverage) = coverage else {
+        return verdict;
+    };
+    let plural =
+        |n: usize, one: &str, many: &str| format!("{n} {}", if n == 1 { one } else { many });
+    let mut read = format!(
+        "Checked {}, {}",
+        plural(coverage.apps, "app", "apps"),
+        plural(coverage.migrations, "migration", "migrations")
+    );
+    if coverage.unreadable > 0 {
+        read.push_str(&format!(" ({} unreadable)", coverage.unreadable));
+    }
+    if coverage.apps == 0 && coverage.migrations == 0 && summary == Summary::default() {
+        return format!("{read}: nothing was checked.");
+    }
+    let mut verdict = verdict.trim_end_matches('.').to_owned();
+    if let Some(first) = verdict.get(..1) {
+        verdict = first.to_lowercase() + &verdict[1..];
+    }
+    format!("{read}: {verdict}.")
 }
 
 /// `Found 2 errors, 1 warning.` or `All checks passed.`
@@ -164,7 +217,7 @@ pub(crate) fn write_summary(
     options: &RenderOptions,
     out: &mut dyn Write,
 ) -> io::Result<()> {
-    let line = summary_line(Summary::of(diagnostics));
+    let line = summary_line_with(Summary::of(diagnostics), options.coverage);
     let style = if options.color {
         Style::new().effects(Effects::BOLD)
     } else {
@@ -350,6 +403,7 @@ class Migration(migrations.Migration):
         let options = RenderOptions {
             color: false,
             path_prefix: String::new(),
+            coverage: None,
         };
         render_to_string(format, diagnostics, &source(), &options)
     }
@@ -367,6 +421,36 @@ class Migration(migrations.Migration):
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_summary_says_what_was_read_and_never_passes_an_empty_read() {
+        let read = |apps, migrations, unreadable| {
+            Some(Coverage {
+                apps,
+                migrations,
+                unreadable,
+            })
+        };
+        let clean = Summary::default();
+        assert_eq!(
+            summary_line_with(clean, read(3, 41, 0)),
+            "Checked 3 apps, 41 migrations: all checks passed."
+        );
+        assert_eq!(
+            summary_line_with(clean, read(0, 0, 0)),
+            "Checked 0 apps, 0 migrations: nothing was checked."
+        );
+        let found = Summary {
+            errors: 1,
+            warnings: 2,
+            infos: 0,
+        };
+        assert_eq!(
+            summary_line_with(found, read(1, 1, 2)),
+            "Checked 1 app, 1 migration (2 unreadable): found 1 error, 2 warnings."
+        );
+        assert_eq!(summary_line_with(clean, None), "All checks passed.");
+    }
 
     #[test]
     fn format_names_round_trip() {

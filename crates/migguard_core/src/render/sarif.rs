@@ -136,6 +136,7 @@ mod tests {
             &RenderOptions {
                 color: false,
                 path_prefix: "backend/".into(),
+                coverage: None,
             },
             &mut out,
         )

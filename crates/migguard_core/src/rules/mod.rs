@@ -63,6 +63,8 @@ rule_table! {
     DynamicMigration => ("MG003", "dynamic-migration", Warning, input::dynamic_migration::DOC),
     DuplicateAppLabel => ("MG004", "duplicate-app-label", Error, input::duplicate_app_label::DOC),
     UnusedSuppression => ("MG005", "unused-suppression", Warning, protocol::unused_suppression::DOC),
+    UnreadInstalledApps => ("MG006", "unread-installed-apps", Warning, input::unread_installed_apps::DOC),
+    NoMigrationsFound => ("MG007", "no-migrations-found", Warning, input::no_migrations_found::DOC),
     MissingDependency => ("MG101", "missing-dependency", Error, graph::missing_dependency::DOC),
     DependencyCycle => ("MG102", "dependency-cycle", Error, graph::dependency_cycle::DOC),
     ConflictingMigrations => ("MG103", "conflicting-migrations", Error, graph::conflicting_migrations::DOC),
