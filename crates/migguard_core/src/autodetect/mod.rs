@@ -20,6 +20,7 @@ use crate::model::{Call, Value};
 use crate::models::equality::{call_eq, py_eq};
 use crate::models::eval::truthy;
 use crate::models::{Analysis, Skip, SourceLine};
+use crate::parse::module_facts::DjangoPatch;
 use crate::project::DjangoSettings;
 use crate::state::{ModelKey, ModelState, ProjectState, ALTER_OPTION_KEYS};
 
@@ -462,6 +463,9 @@ impl<'a> Detector<'a> {
             if is_truthy(option(model, "unique_together")) {
                 let mut op = Op::new(OpKind::AlterUniqueTogether, &key.1, None);
                 op.together = Some(BTreeSet::new());
+                op.location = self.model_location(&key);
+                op.detail = format!("`unique_together` of removed model `{}`", model.name);
+                op.uncertain = self.partly_read(&key.0);
                 self.add(&key.0, op, false);
             }
             for name in &related {
@@ -729,7 +733,8 @@ impl<'a> Detector<'a> {
             let (old, new) = (self.old(&key), self.new_state(&key));
             let mut differs = Vec::new();
             for option_name in ALTER_OPTION_KEYS {
-                if self.skip.skips_option(&key, option_name) {
+                if self.skip.skips_option(&key, option_name) || self.option_key_removed(option_name)
+                {
                     continue;
                 }
                 let (a, b) = (old.options.get(*option_name), new.options.get(*option_name));
@@ -750,6 +755,7 @@ impl<'a> Detector<'a> {
                         .join(", "),
                     new.name
                 );
+                op.uncertain = self.patched(|p| matches!(p, DjangoPatch::OptionKeysChanged));
                 self.add(&key.0, op, false);
             }
         }
@@ -1066,7 +1072,8 @@ impl<'a> Detector<'a> {
                 op.deps = deps;
                 op.location = self.field_location(&key, &name);
                 op.detail = detail;
-                op.uncertain = unknowable_difference(old_field, new_field);
+                op.uncertain = unknowable_difference(old_field, new_field)
+                    .or_else(|| self.patched(|p| matches!(p, DjangoPatch::DeconstructReplaced)));
                 self.add(&app, op, false);
             } else {
                 self.removed_field(&app, &model, &name, detail.clone());
@@ -1352,8 +1359,16 @@ impl<'a> Detector<'a> {
         } else {
             op.detail.clone()
         };
+        // Whatever goes with a removal (the `unique_together` emptied
+        // first, a field dropped) is as sure as the removal.
+        let key = (app.to_owned(), model_name.clone());
+        let of_removed_model = (self.old_model_keys.contains(&key)
+            || self.old_unmanaged_keys.contains(&key))
+            && !self.new_model_keys.contains(&key)
+            && !self.new_unmanaged_keys.contains(&key);
         let uncertain = op.uncertain.clone().or_else(|| match op.kind {
             OpKind::RemoveField | OpKind::DeleteModel => self.partly_read(app),
+            _ if of_removed_model => self.partly_read(app),
             _ => None,
         });
         Change {
@@ -1364,6 +1379,31 @@ impl<'a> Detector<'a> {
             detail,
             uncertain,
         }
+    }
+
+    /// Why a comparison is uncertain when the project patches Django in a
+    /// way `is` matches, with where.
+    fn patched(&self, is: impl Fn(&DjangoPatch) -> bool) -> Option<String> {
+        self.analysis
+            .patches
+            .iter()
+            .find(|(patch, _)| is(patch))
+            .map(|(patch, at)| {
+                let what = match patch {
+                    DjangoPatch::DeconstructReplaced => "`Field.deconstruct` is replaced",
+                    _ => "`AlterModelOptions.ALTER_OPTION_KEYS` is changed",
+                };
+                format!("{what} at {}:{}", at.path, at.line)
+            })
+    }
+
+    /// `ALTER_OPTION_KEYS.remove(option)` somewhere in the project: Django
+    /// no longer compares the option.
+    fn option_key_removed(&self, option: &str) -> bool {
+        self.analysis
+            .patches
+            .iter()
+            .any(|(patch, _)| matches!(patch, DjangoPatch::OptionKeyRemoved(k) if k == option))
     }
 
     /// A removal is only as sure as the reading of the models: when part of

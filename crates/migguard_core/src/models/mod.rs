@@ -43,6 +43,7 @@ use std::rc::Rc;
 
 use serde::{Deserialize, Serialize};
 
+use crate::parse::module_facts::{self, DjangoPatch};
 use crate::project::{DjangoSettings, ParseCache, Project};
 use crate::source::ProjectSource;
 use crate::state::{ModelKey, ProjectState, StateReplay};
@@ -133,6 +134,10 @@ pub struct Analysis {
     pub models_files: BTreeMap<String, String>,
     pub unresolved: Vec<Unresolved>,
     pub skip: Skip,
+    /// What the project changes in Django itself (netbox's `core/apps.py`
+    /// drops `verbose_name` from the options `makemigrations` compares and
+    /// replaces `Field.deconstruct`), where.
+    pub patches: Vec<(DjangoPatch, SourceLine)>,
 }
 
 /// Evaluation context shared by the readers.
@@ -209,6 +214,46 @@ pub fn analyze_replaying(
     })
 }
 
+/// The [`DjangoPatch`]es of the modules Django imports before it compares:
+/// the settings module and each app's package and `apps.py`.
+fn django_patches(
+    project: &Project,
+    source: &dyn ProjectSource,
+    files: &[String],
+) -> Vec<(DjangoPatch, SourceLine)> {
+    let listed: BTreeSet<&str> = files.iter().map(String::as_str).collect();
+    let mut modules: BTreeSet<String> = project.settings.module_path.iter().cloned().collect();
+    for app in &project.discovery.apps {
+        for file in ["apps.py", "__init__.py"] {
+            let path = if app.dir.is_empty() {
+                file.to_owned()
+            } else {
+                format!("{}/{file}", app.dir)
+            };
+            if listed.contains(path.as_str()) {
+                modules.insert(path);
+            }
+        }
+    }
+    let mut out = Vec::new();
+    for path in modules {
+        let Ok(bytes) = source.read(&path) else {
+            continue;
+        };
+        for (patch, line) in module_facts::django_patches(&bytes) {
+            out.push((
+                patch,
+                SourceLine {
+                    path: path.clone(),
+                    line,
+                    column: 1,
+                },
+            ));
+        }
+    }
+    out
+}
+
 /// Run `read` on a thread with a large stack: syntax trees of hostile
 /// modules can be deep, so they are read there, as the migration parser
 /// does. `None` when no thread can be had.
@@ -248,6 +293,7 @@ fn analyze_here<'r>(
     let mut analysis = Analysis::default();
     let apps = build::AppTable::new(project, &env, &base_dir);
     build::analyze(&env, &apps, project, replay, &mut analysis);
+    analysis.patches = django_patches(project, source, files);
     analysis.unresolved.sort_by(|a, b| {
         (&a.location.path, a.location.line, &a.reason).cmp(&(
             &b.location.path,

@@ -907,3 +907,136 @@ mod tests {
         );
     }
 }
+
+/// A change a module makes to Django itself, at import time or in
+/// `AppConfig.ready()`, that changes what `makemigrations` compares.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub enum DjangoPatch {
+    /// `AlterModelOptions.ALTER_OPTION_KEYS.remove("verbose_name")`: the
+    /// option is no longer compared.
+    OptionKeyRemoved(String),
+    /// `ALTER_OPTION_KEYS` changed in another way.
+    OptionKeysChanged,
+    /// `models.Field.deconstruct = ...` (or a field class's): what fields
+    /// deconstruct to is no longer Django's.
+    DeconstructReplaced,
+}
+
+/// The [`DjangoPatch`]es of a module, each with its 1-based line. Cheap on
+/// the modules that have none: only a module that names
+/// `ALTER_OPTION_KEYS` or assigns a `deconstruct` is parsed.
+pub fn django_patches(bytes: &[u8]) -> Vec<(DjangoPatch, u32)> {
+    let marked = |needle: &[u8]| bytes.windows(needle.len()).any(|w| w == needle);
+    if !marked(b"ALTER_OPTION_KEYS") && !marked(b"deconstruct") {
+        return Vec::new();
+    }
+    on_large_stack(|| {
+        let (text, body) = parse(bytes)?;
+        let mut out = Vec::new();
+        patches_in(&body, &text, &mut out);
+        Some(out)
+    })
+    .unwrap_or_default()
+}
+
+fn patches_in(body: &[Stmt], text: &str, out: &mut Vec<(DjangoPatch, u32)>) {
+    use rustpython_parser::ast::Ranged;
+    let line = |stmt: &Stmt| {
+        let at = usize::from(stmt.range().start()).min(text.len());
+        text.as_bytes()[..at]
+            .iter()
+            .filter(|b| **b == b'\n')
+            .count() as u32
+            + 1
+    };
+    let names_keys = |e: &Expr| {
+        matches!(e, Expr::Attribute(a) if a.attr.as_str() == "ALTER_OPTION_KEYS")
+            || matches!(e, Expr::Name(n) if n.id.as_str() == "ALTER_OPTION_KEYS")
+    };
+    for stmt in body {
+        match stmt {
+            Stmt::Expr(e) => {
+                let Expr::Call(call) = &*e.value else {
+                    continue;
+                };
+                let Expr::Attribute(method) = &*call.func else {
+                    continue;
+                };
+                if !names_keys(&method.value) {
+                    continue;
+                }
+                let key = match (method.attr.as_str(), call.args.as_slice()) {
+                    ("remove" | "discard", [Expr::Constant(c)]) => match &c.value {
+                        ast::Constant::Str(key) => Some(key.clone()),
+                        _ => None,
+                    },
+                    _ => None,
+                };
+                out.push((
+                    key.map_or(
+                        DjangoPatch::OptionKeysChanged,
+                        DjangoPatch::OptionKeyRemoved,
+                    ),
+                    line(stmt),
+                ));
+            }
+            Stmt::Assign(assign) => {
+                for target in &assign.targets {
+                    match target {
+                        Expr::Attribute(a) if a.attr.as_str() == "deconstruct" => {
+                            out.push((DjangoPatch::DeconstructReplaced, line(stmt)));
+                        }
+                        t if names_keys(t) => {
+                            out.push((DjangoPatch::OptionKeysChanged, line(stmt)))
+                        }
+                        _ => {}
+                    }
+                }
+            }
+            Stmt::AugAssign(aug) if names_keys(&aug.target) => {
+                out.push((DjangoPatch::OptionKeysChanged, line(stmt)));
+            }
+            Stmt::FunctionDef(f) => patches_in(&f.body, text, out),
+            Stmt::AsyncFunctionDef(f) => patches_in(&f.body, text, out),
+            Stmt::ClassDef(c) => patches_in(&c.body, text, out),
+            Stmt::If(s) => {
+                patches_in(&s.body, text, out);
+                patches_in(&s.orelse, text, out);
+            }
+            Stmt::With(s) => patches_in(&s.body, text, out),
+            Stmt::For(s) => patches_in(&s.body, text, out),
+            Stmt::Try(s) => {
+                patches_in(&s.body, text, out);
+                for handler in &s.handlers {
+                    let ast::ExceptHandler::ExceptHandler(h) = handler;
+                    patches_in(&h.body, text, out);
+                }
+                patches_in(&s.orelse, text, out);
+                patches_in(&s.finalbody, text, out);
+            }
+            _ => {}
+        }
+    }
+}
+
+#[cfg(test)]
+mod patch_tests {
+    use super::*;
+
+    #[test]
+    fn finds_what_a_project_changes_in_django() {
+        let apps_py = b"from django.apps import AppConfig\nfrom django.db import models\nfrom django.db.migrations.operations import AlterModelOptions\n\nAlterModelOptions.ALTER_OPTION_KEYS.remove('verbose_name')\n\nclass CoreConfig(AppConfig):\n    def ready(self):\n        models.Field.deconstruct = custom_deconstruct\n        AlterModelOptions.ALTER_OPTION_KEYS.append('x')\n";
+        assert_eq!(
+            django_patches(apps_py),
+            vec![
+                (DjangoPatch::OptionKeyRemoved("verbose_name".into()), 5),
+                (DjangoPatch::DeconstructReplaced, 9),
+                (DjangoPatch::OptionKeysChanged, 10),
+            ]
+        );
+        assert!(
+            django_patches(b"class A:\n    def deconstruct(self):\n        return 1\n").is_empty()
+        );
+        assert!(django_patches(b"x = 1\n").is_empty());
+    }
+}
