@@ -123,13 +123,14 @@ def extract_pypi(project, work, dest):
     """The pinned release's wheel into dest (what site-packages would hold)."""
     wheels = os.path.join(work, "wheels")
     os.makedirs(wheels, exist_ok=True)
-    name = project["pypi"].split("==")[0].replace("-", "_").lower()
-    found = [f for f in os.listdir(wheels) if f.lower().startswith(name + "-") and f.endswith(".whl")]
+    name, version = project["pypi"].split("==")
+    prefix = f"{name.replace('-', '_').lower()}-{version}-"
+    found = [f for f in os.listdir(wheels) if f.lower().startswith(prefix) and f.endswith(".whl")]
     if not found:
         subprocess.run([sys.executable, "-m", "pip", "download", "--quiet", "--no-deps",
                         "--only-binary=:all:", "--python-version", "3.13",
                         "--dest", wheels, project["pypi"]], check=True, capture_output=True)
-        found = [f for f in os.listdir(wheels) if f.lower().startswith(name + "-") and f.endswith(".whl")]
+        found = [f for f in os.listdir(wheels) if f.lower().startswith(prefix) and f.endswith(".whl")]
     with zipfile.ZipFile(os.path.join(wheels, found[0])) as wheel:
         for member in wheel.infolist():
             if member.filename.endswith(KEEP) and ".dist-info/" not in member.filename \
@@ -194,6 +195,14 @@ def recall_tries(graph_json, root, limit):
     return tries[:limit] if limit else tries
 
 
+def proposed(report, app):
+    """The operations `missing-migration` reports for `app`, comparable."""
+    return {json.dumps(op, sort_keys=True)
+            for d in report["diagnostics"]
+            if d["rule"] == "missing-migration" and d.get("app") == app
+            for op in (d.get("details") or {}).get("operations") or [d["message"]]}
+
+
 def measure(migguard, project, root, recall_limit):
     before = check(migguard, root)
     diagnostics = before["diagnostics"]
@@ -212,7 +221,9 @@ def measure(migguard, project, root, recall_limit):
             with open(path, "wb") as f:
                 f.write(saved)
         tried += 1
-        if any(d["rule"] == "missing-migration" and d.get("app") == app for d in after["diagnostics"]):
+        # A hit is a finding the deletion caused: the app's reported
+        # changes differ from those reported before anything was deleted.
+        if proposed(after, app) - proposed(before, app):
             hits += 1
         else:
             missed.append(f"{app}: {os.path.relpath(path, root)}")
@@ -339,7 +350,7 @@ def main():
             for line in r.get("error_findings", []) + [f"recall miss: {m}" for m in r.get("recall_missed", [])]:
                 print(f"  {r['project']}: {line}")
     if args.write:
-        text = open(DOC).read()
+        text = open(DOC).read() if os.path.exists(DOC) else "<!-- realworld:begin -->\n<!-- realworld:end -->\n"
         start, end = "<!-- realworld:begin -->", "<!-- realworld:end -->"
         head, _, rest = text.partition(start)
         _, _, tail = rest.partition(end)
