@@ -389,3 +389,38 @@ fn latest_of_the_own_app_is_explained() {
         found.message
     );
 }
+
+#[test]
+fn computed_dependencies_make_a_conflict_a_warning() {
+    // openwisp's swapper and weblate's `get_dependencies()` compute the
+    // list: the edge joining 0001 and 0002 may be in it.
+    let computed = "from django.db import migrations\nimport swapper\n\nclass Migration(migrations.Migration):\n    dependencies = [swapper.dependency('blog', 'Post')]\n    operations = []\n";
+    let project = project_with("0002_swapped", computed.as_bytes());
+    let conflict = project
+        .diagnostics
+        .iter()
+        .find(|d| d.rule == Rule::ConflictingMigrations)
+        .unwrap_or_else(|| panic!("no conflict: {:#?}", project.diagnostics));
+    assert_eq!(conflict.severity, Severity::Warning);
+    assert!(
+        conflict.message.contains("0002_swapped"),
+        "{}",
+        conflict.message
+    );
+    assert_eq!(conflict.details["uncertain"], "0002_swapped");
+    assert!(!project
+        .migrations
+        .iter()
+        .any(|m| m.key.name == "0001_initial" && !m.graph_complete));
+
+    // The same two leaves with literal dependencies are an error.
+    let literal = "from django.db import migrations\n\nclass Migration(migrations.Migration):\n    dependencies = []\n    operations = []\n";
+    let project = project_with("0002_other_root", literal.as_bytes());
+    let conflict = project
+        .diagnostics
+        .iter()
+        .find(|d| d.rule == Rule::ConflictingMigrations)
+        .unwrap_or_else(|| panic!("no conflict: {:#?}", project.diagnostics));
+    assert_eq!(conflict.severity, Severity::Error);
+    assert!(conflict.details["uncertain"].is_null());
+}

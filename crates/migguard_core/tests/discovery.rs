@@ -242,3 +242,50 @@ fn an_app_config_outside_apps_py_gives_the_label() {
         .collect();
     assert_eq!(labels, vec!["store", "weblog"]);
 }
+
+#[test]
+fn without_installed_apps_a_test_copy_of_an_app_is_a_warning_and_the_real_one_counts() {
+    // baserow: `src/baserow/core` and `tests/baserow/core` both have a
+    // `migrations` package; only the first is installed, which migguard
+    // cannot know without INSTALLED_APPS.
+    let source = MemorySource::new("test")
+        .with("src/baserow/core/migrations/__init__.py", "")
+        .with("src/baserow/core/migrations/0001_initial.py", MIGRATION)
+        .with("tests/baserow/core/migrations/__init__.py", "")
+        .with("tests/baserow/core/migrations/0001_initial.py", MIGRATION)
+        .with("a_tests/core/migrations/__init__.py", "")
+        .with("a_tests/core/migrations/0001_initial.py", MIGRATION);
+    let project = analyze(&source, &Settings::default(), &AnalyzeOptions::default()).unwrap();
+    let core: Vec<&str> = project
+        .discovery
+        .apps
+        .iter()
+        .filter(|a| a.label == "core")
+        .map(|a| a.dir.as_str())
+        .collect();
+    // `a_tests` is no test directory: it is found first and kept.
+    assert_eq!(core, vec!["a_tests/core"]);
+    let clashes: Vec<_> = project
+        .diagnostics
+        .iter()
+        .filter(|d| d.rule == migguard_core::rules::Rule::DuplicateAppLabel)
+        .collect();
+    assert_eq!(clashes.len(), 2, "{clashes:#?}");
+    assert!(clashes
+        .iter()
+        .all(|d| d.severity == migguard_core::diagnostic::Severity::Warning));
+
+    let source = MemorySource::new("test")
+        .with("tests/baserow/core/migrations/__init__.py", "")
+        .with("tests/baserow/core/migrations/0001_initial.py", MIGRATION)
+        .with("zsrc/baserow/core/migrations/__init__.py", "")
+        .with("zsrc/baserow/core/migrations/0001_initial.py", MIGRATION);
+    let project = analyze(&source, &Settings::default(), &AnalyzeOptions::default()).unwrap();
+    let core: Vec<&str> = project
+        .discovery
+        .apps
+        .iter()
+        .map(|a| a.dir.as_str())
+        .collect();
+    assert_eq!(core, vec!["zsrc/baserow/core"]);
+}

@@ -60,6 +60,12 @@ pub struct Migration {
     pub dependencies: Vec<Dependency>,
     pub replaces: Vec<Dependency>,
     pub run_before: Vec<Dependency>,
+    /// False when `dependencies`, `replaces` or `run_before` is computed (a
+    /// call, a name, an entry migguard cannot evaluate, an assignment under
+    /// `if`): the edges read are then only part of the ones Django sees, so
+    /// the app's leaves and roots are not known for sure.
+    #[serde(default = "graph_complete_default")]
+    pub graph_complete: bool,
     /// The `initial` class attribute; `None` when not set.
     pub initial: Option<bool>,
     /// The `atomic` class attribute; `None` when not set (Django's default is `True`).
@@ -75,6 +81,10 @@ pub struct Suppression {
     pub line: u32,
     /// Rule names or codes as written.
     pub rules: Vec<String>,
+}
+
+fn graph_complete_default() -> bool {
+    true
 }
 
 impl Migration {

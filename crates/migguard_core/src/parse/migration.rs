@@ -16,6 +16,19 @@ use crate::source::{LineIndex, Span};
 /// Nested `SeparateDatabaseAndState` deeper than this is not read.
 const MAX_OPERATION_DEPTH: u32 = 16;
 
+/// The class attributes migguard reads.
+const READ: [&str; 6] = [
+    "dependencies",
+    "replaces",
+    "run_before",
+    "initial",
+    "atomic",
+    "operations",
+];
+
+/// The ones that are edges of the graph.
+const GRAPH: [&str; 3] = ["dependencies", "replaces", "run_before"];
+
 pub(super) struct MigrationReader<'a> {
     pub key: &'a MigrationKey,
     pub path: &'a str,
@@ -58,6 +71,7 @@ impl<'a> MigrationReader<'a> {
             dependencies: Vec::new(),
             replaces: Vec::new(),
             run_before: Vec::new(),
+            graph_complete: true,
             initial: None,
             atomic: None,
             operations: Vec::new(),
@@ -74,20 +88,32 @@ impl<'a> MigrationReader<'a> {
                     ..
                 }) => (&**target, &**value),
                 other => {
-                    self.changed_elsewhere(other);
+                    if self
+                        .changed_elsewhere(other)
+                        .iter()
+                        .any(|name| GRAPH.contains(name))
+                    {
+                        migration.graph_complete = false;
+                    }
                     continue;
                 }
             };
             let Expr::Name(name) = target else { continue };
             match name.id.as_str() {
                 "dependencies" => {
-                    migration.dependencies = self.read_dependencies("`dependencies`", value, true)
+                    let (read, complete) = self.read_dependencies("`dependencies`", value, true);
+                    migration.dependencies = read;
+                    migration.graph_complete &= complete;
                 }
                 "replaces" => {
-                    migration.replaces = self.read_dependencies("`replaces`", value, false)
+                    let (read, complete) = self.read_dependencies("`replaces`", value, false);
+                    migration.replaces = read;
+                    migration.graph_complete &= complete;
                 }
                 "run_before" => {
-                    migration.run_before = self.read_dependencies("`run_before`", value, false)
+                    let (read, complete) = self.read_dependencies("`run_before`", value, false);
+                    migration.run_before = read;
+                    migration.graph_complete &= complete;
                 }
                 "initial" => migration.initial = self.read_flag("`initial`", value),
                 "atomic" => migration.atomic = self.read_flag("`atomic`", value),
@@ -104,15 +130,8 @@ impl<'a> MigrationReader<'a> {
     /// changes what migguard reads (`dependencies += [...]`,
     /// `operations.append(...)`, an assignment under `if`): the values read
     /// are then not the ones Django sees, which is said, not guessed.
-    fn changed_elsewhere(&mut self, stmt: &Stmt) {
-        const READ: [&str; 6] = [
-            "dependencies",
-            "replaces",
-            "run_before",
-            "initial",
-            "atomic",
-            "operations",
-        ];
+    /// Returns the attributes so changed.
+    fn changed_elsewhere(&mut self, stmt: &Stmt) -> Vec<&'static str> {
         let named = |e: &Expr| match e {
             Expr::Name(n) => READ.iter().find(|r| **r == n.id.as_str()).copied(),
             _ => None,
@@ -136,7 +155,8 @@ impl<'a> MigrationReader<'a> {
                 return body
                     .iter()
                     .chain(orelse)
-                    .for_each(|s| self.changed_nested(s, &READ));
+                    .flat_map(|s| self.changed_nested(s))
+                    .collect();
             }
             Stmt::Try(t) => {
                 return t
@@ -144,33 +164,34 @@ impl<'a> MigrationReader<'a> {
                     .iter()
                     .chain(&t.orelse)
                     .chain(&t.finalbody)
-                    .for_each(|s| self.changed_nested(s, &READ));
+                    .flat_map(|s| self.changed_nested(s))
+                    .collect();
             }
-            Stmt::With(w) => return w.body.iter().for_each(|s| self.changed_nested(s, &READ)),
+            Stmt::With(w) => return w.body.iter().flat_map(|s| self.changed_nested(s)).collect(),
             _ => None,
         };
         if let Some(name) = found {
             self.dynamic_statement(name, stmt);
         }
+        found.into_iter().collect()
     }
 
     /// Inside a block, even a plain assignment is conditional.
-    fn changed_nested(&mut self, stmt: &Stmt, read: &[&str]) {
+    fn changed_nested(&mut self, stmt: &Stmt) -> Vec<&'static str> {
         let target = match stmt {
             Stmt::Assign(a) if a.targets.len() == 1 => Some(&a.targets[0]),
             Stmt::AnnAssign(a) => Some(&*a.target),
             _ => None,
         };
         match target {
-            Some(Expr::Name(n)) if read.contains(&n.id.as_str()) => {
-                let name = read
-                    .iter()
-                    .find(|r| **r == n.id.as_str())
-                    .copied()
-                    .unwrap_or("");
-                self.dynamic_statement(name, stmt);
-            }
-            Some(_) => {}
+            Some(Expr::Name(n)) => match READ.iter().find(|r| **r == n.id.as_str()) {
+                Some(name) => {
+                    self.dynamic_statement(name, stmt);
+                    vec![*name]
+                }
+                None => Vec::new(),
+            },
+            Some(_) => Vec::new(),
             None => self.changed_elsewhere(stmt),
         }
     }
@@ -209,15 +230,16 @@ impl<'a> MigrationReader<'a> {
         what: &str,
         expr: &Expr,
         allow_swappable: bool,
-    ) -> Vec<Dependency> {
+    ) -> (Vec<Dependency>, bool) {
         let elements = match expr {
             Expr::List(l) => &l.elts,
             Expr::Tuple(t) => &t.elts,
             _ => {
                 self.dynamic(what, expr);
-                return Vec::new();
+                return (Vec::new(), false);
             }
         };
+        let mut complete = true;
         let mut out = Vec::new();
         for element in elements {
             let span = ValueReader::span(element);
@@ -258,10 +280,13 @@ impl<'a> MigrationReader<'a> {
                     line,
                     column,
                 }),
-                None => self.dynamic(&format!("an entry of {what}"), element),
+                None => {
+                    complete = false;
+                    self.dynamic(&format!("an entry of {what}"), element)
+                }
             }
         }
-        out
+        (out, complete)
     }
 
     fn read_operations(&mut self, what: &str, expr: &Expr, depth: u32) -> Vec<Operation> {

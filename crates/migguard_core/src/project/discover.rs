@@ -4,7 +4,7 @@
 use std::collections::{BTreeMap, BTreeSet};
 
 use crate::config::Settings;
-use crate::diagnostic::{Diagnostic, Location};
+use crate::diagnostic::{Diagnostic, Location, Severity};
 use crate::model::MigrationKey;
 use crate::model::Value;
 use crate::parse::module_facts;
@@ -58,6 +58,17 @@ fn parent(path: &str) -> &str {
 
 fn file_name(path: &str) -> &str {
     path.rsplit_once('/').map_or(path, |(_, f)| f)
+}
+
+/// A directory of tests, examples or docs, whose apps a project installs
+/// only in its test settings, if at all.
+fn test_like(dir: &str) -> bool {
+    dir.split('/').any(|part| {
+        matches!(
+            part,
+            "tests" | "test" | "testing" | "testapp" | "testapps" | "examples" | "example" | "docs"
+        )
+    })
 }
 
 fn dotted(dir: &str) -> String {
@@ -161,14 +172,23 @@ pub fn discover(
             max_migration: None,
         };
         if let Some(first) = by_label.get(&label) {
-            out.diagnostics.push(Diagnostic::new(
+            let mut diagnostic = Diagnostic::new(
                 &DuplicateAppLabel {
                     label: label.clone(),
                     first: first.dir.clone(),
                     second: app.dir.clone(),
                 },
                 Location::file(path.clone()).in_app(&label),
-            ));
+            );
+            if installed.is_none() {
+                // Counted without INSTALLED_APPS: which one Django loads is
+                // a guess, so is the clash (a test tree's copy of an app).
+                diagnostic.severity = Severity::Warning;
+                if test_like(&first.dir) && !test_like(&app.dir) {
+                    by_label.insert(label, app);
+                }
+            }
+            out.diagnostics.push(diagnostic);
             continue;
         }
         by_label.insert(label, app);

@@ -333,6 +333,7 @@ class Migration(migrations.Migration):
         ConflictingMigrations {
             app: "blog".into(),
             leaves: vec!["0002_a".into(), "0002_b".into()],
+            uncertain: None,
         }
     }
 

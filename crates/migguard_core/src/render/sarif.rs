@@ -125,6 +125,7 @@ mod tests {
             &ConflictingMigrations {
                 app: "blog".into(),
                 leaves: vec!["0002_a".into(), "0002_b".into()],
+                uncertain: None,
             },
             Location::file("blog/migrations/0002_b.py")
                 .in_migration("blog", "0002_b")

@@ -1,6 +1,6 @@
 use std::collections::BTreeSet;
 
-use crate::diagnostic::{Diagnostic, Violation};
+use crate::diagnostic::{Diagnostic, Severity, Violation};
 use crate::model::MigrationKey;
 use crate::project::Project;
 use crate::rules::Rule;
@@ -35,6 +35,9 @@ migration after the other one with `migguard rebase APP MIGRATION`.
 pub struct ConflictingMigrations {
     pub app: String,
     pub leaves: Vec<String>,
+    /// A migration of the app whose graph edges are computed: the leaves
+    /// may be joined by an edge migguard could not read.
+    pub uncertain: Option<String>,
 }
 
 impl Violation for ConflictingMigrations {
@@ -43,12 +46,18 @@ impl Violation for ConflictingMigrations {
     }
 
     fn message(&self) -> String {
-        format!(
+        let mut message = format!(
             "conflicting migrations in app `{}`: {} leaf nodes ({})",
             self.app,
             self.leaves.len(),
             self.leaves.join(", ")
-        )
+        );
+        if let Some(name) = &self.uncertain {
+            message.push_str(&format!(
+                "; uncertain: `{name}` computes its dependencies, which may join them"
+            ));
+        }
+        message
     }
 
     fn help(&self) -> Option<String> {
@@ -59,7 +68,11 @@ impl Violation for ConflictingMigrations {
     }
 
     fn details(&self) -> serde_json::Value {
-        serde_json::json!({ "app": self.app, "leaves": self.leaves })
+        serde_json::json!({
+            "app": self.app,
+            "leaves": self.leaves,
+            "uncertain": self.uncertain,
+        })
     }
 }
 
@@ -80,13 +93,26 @@ pub fn check(project: &Project) -> Vec<Diagnostic> {
         .map(|(app, leaves)| {
             // Point at the last leaf in name order, the likeliest newcomer.
             let anchor = MigrationKey::new(app, leaves.last().cloned().unwrap_or_default());
-            Diagnostic::new(
+            // A computed `dependencies` (swapper, a helper function) may
+            // hold the edge that joins the leaves: said, as a warning.
+            let uncertain = project
+                .migrations
+                .iter()
+                .find(|m| &m.key.app == app && !m.graph_complete)
+                .map(|m| m.key.name.clone());
+            let demote = uncertain.is_some();
+            let mut diagnostic = Diagnostic::new(
                 &ConflictingMigrations {
                     app: app.clone(),
                     leaves: leaves.clone(),
+                    uncertain,
                 },
                 super::at_migration(project, &anchor),
-            )
+            );
+            if demote {
+                diagnostic.severity = Severity::Warning;
+            }
+            diagnostic
         })
         .collect()
 }
