@@ -237,6 +237,29 @@ impl<'s> ModuleIndex<'s> {
         Some(Rc::new(class.clone()))
     }
 
+    /// Whether `from MODULE import *` binds `name`: the names of a literal
+    /// `__all__`, else every name not starting with `_`. A computed
+    /// `__all__` (`base.__all__ + [...]`) is taken to export it.
+    fn star_exports(&self, module: &str, name: &str) -> bool {
+        let all = self.module(module).and_then(|m| match m.as_ref() {
+            Ok(m) => m.binding("__all__").map(|b| b.kind.clone()),
+            Err(_) => None,
+        });
+        match all {
+            Some(BindingKind::Value(Value::List(names) | Value::Tuple(names))) => names
+                .iter()
+                .all(|n| matches!(n, Value::Str(_)))
+                .then(|| {
+                    names
+                        .iter()
+                        .any(|n| matches!(n, Value::Str(s) if s == name))
+                })
+                .unwrap_or(true),
+            Some(_) => true,
+            None => !name.starts_with('_'),
+        }
+    }
+
     /// What a dotted path names.
     pub fn lookup(&self, path: &str) -> Symbol {
         if let Some(hit) = self.lookups.borrow().get(path) {
@@ -278,6 +301,9 @@ impl<'s> ModuleIndex<'s> {
             for star in module.star_imports.iter().rev() {
                 let candidate = format!("{star}.{}", rest.join("."));
                 if self.has_module_prefix(star) {
+                    if !self.star_exports(star, name) {
+                        continue;
+                    }
                     match self.lookup_at(&candidate, depth + 1) {
                         Symbol::Missing(_) => continue,
                         found => return found,
@@ -399,6 +425,52 @@ mod tests {
         assert!(matches!(
             index.lookup("django.contrib.auth.models.AbstractUser"),
             Symbol::Class(_)
+        ));
+    }
+
+    #[test]
+    fn a_star_import_binds_only_what_all_lists() {
+        // sentry: `from .base import *` after `from django.db.models import *`
+        // must not hide Django's names that `base.__all__` leaves out, and
+        // `base.Model` wins where `__all__` lists it.
+        let source = MemorySource::new("t")
+            .with("core/__init__.py", "")
+            .with(
+                "core/models/__init__.py",
+                "from .fields import *\nfrom .base import *\nfrom .private import *\n",
+            )
+            .with(
+                "core/models/fields.py",
+                "from django.db import models\nclass Field(models.Field):\n    pass\nclass Model(models.Model):\n    pass\n",
+            )
+            .with(
+                "core/models/base.py",
+                "from django.db import models\n__all__ = ['Model']\nclass Model(models.Model):\n    class Meta:\n        abstract = True\nclass Field(models.Field):\n    pass\n",
+            )
+            .with("core/models/private.py", "_HIDDEN = 1\nMODEL = 2\n");
+        let files = source.list().unwrap();
+        let index = ModuleIndex::new(&source, &files, "");
+        let class = |module: &str, qualname: &str| {
+            Symbol::Class(ClassId {
+                module: module.into(),
+                qualname: qualname.into(),
+            })
+        };
+        assert_eq!(
+            index.lookup("core.models.Model"),
+            class("core.models.base", "Model")
+        );
+        assert_eq!(
+            index.lookup("core.models.Field"),
+            class("core.models.fields", "Field")
+        );
+        assert_eq!(
+            index.lookup("core.models.MODEL"),
+            Symbol::Value(Value::Int(2))
+        );
+        assert!(matches!(
+            index.lookup("core.models._HIDDEN"),
+            Symbol::Missing(_)
         ));
     }
 }
