@@ -215,25 +215,51 @@ pub fn analyze_replaying(
 }
 
 /// The [`DjangoPatch`]es of the modules Django imports before it compares:
-/// the settings module and each app's package and `apps.py`.
+/// the settings module, each app's package and `apps.py`, and an app's own
+/// `makemigrations` command with the project modules it imports (pretix
+/// patches Django there).
 fn django_patches(
     project: &Project,
     source: &dyn ProjectSource,
     files: &[String],
+    base_dir: &str,
 ) -> Vec<(DjangoPatch, SourceLine)> {
     let listed: BTreeSet<&str> = files.iter().map(String::as_str).collect();
     let mut modules: BTreeSet<String> = project.settings.module_path.iter().cloned().collect();
+    let in_app = |dir: &str, file: &str| {
+        if dir.is_empty() {
+            file.to_owned()
+        } else {
+            format!("{dir}/{file}")
+        }
+    };
     for app in &project.discovery.apps {
         for file in ["apps.py", "__init__.py"] {
-            let path = if app.dir.is_empty() {
-                file.to_owned()
-            } else {
-                format!("{}/{file}", app.dir)
-            };
+            let path = in_app(&app.dir, file);
             if listed.contains(path.as_str()) {
                 modules.insert(path);
             }
         }
+        let command = in_app(&app.dir, "management/commands/makemigrations.py");
+        if !listed.contains(command.as_str()) {
+            continue;
+        }
+        if let Ok(bytes) = source.read(&command) {
+            let package = in_app(&app.dir, "management/commands")
+                .strip_prefix(base_dir)
+                .map(|p| p.trim_start_matches('/'))
+                .unwrap_or_default()
+                .replace('/', ".");
+            for dotted in module_facts::imported_modules(&bytes, &package) {
+                let dir = in_app(base_dir, &dotted.replace('.', "/"));
+                for path in [format!("{dir}.py"), format!("{dir}/__init__.py")] {
+                    if listed.contains(path.as_str()) {
+                        modules.insert(path);
+                    }
+                }
+            }
+        }
+        modules.insert(command);
     }
     let mut out = Vec::new();
     for path in modules {
@@ -293,7 +319,7 @@ fn analyze_here<'r>(
     let mut analysis = Analysis::default();
     let apps = build::AppTable::new(project, &env, &base_dir);
     build::analyze(&env, &apps, project, replay, &mut analysis);
-    analysis.patches = django_patches(project, source, files);
+    analysis.patches = django_patches(project, source, files, &base_dir);
     analysis.unresolved.sort_by(|a, b| {
         (&a.location.path, a.location.line, &a.reason).cmp(&(
             &b.location.path,

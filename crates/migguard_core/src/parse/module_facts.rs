@@ -908,6 +908,52 @@ mod tests {
     }
 }
 
+/// The modules a module imports at its top level (in `try`/`if` blocks
+/// too), as dotted names: `from .x import y` inside package `a.b` gives
+/// `a.b.x` and `a.b.x.y` (either may be the module).
+pub fn imported_modules(bytes: &[u8], package: &str) -> Vec<String> {
+    fn visit(body: &[Stmt], package: &str, out: &mut Vec<String>) {
+        for stmt in body {
+            match stmt {
+                Stmt::Import(import) => {
+                    out.extend(import.names.iter().map(|a| a.name.to_string()));
+                }
+                Stmt::ImportFrom(from) => {
+                    let level = from.level.as_ref().map_or(0, |l| l.to_u32());
+                    let module = from.module.as_ref().map(|m| m.as_str()).unwrap_or("");
+                    let base = crate::parse::imports::resolve_relative(package, level, module);
+                    for alias in &from.names {
+                        if alias.name.as_str() != "*" && !base.is_empty() {
+                            out.push(format!("{base}.{}", alias.name));
+                        }
+                    }
+                    if !base.is_empty() {
+                        out.push(base);
+                    }
+                }
+                Stmt::Try(t) => {
+                    visit(&t.body, package, out);
+                    visit(&t.orelse, package, out);
+                }
+                Stmt::If(i) => {
+                    visit(&i.body, package, out);
+                    visit(&i.orelse, package, out);
+                }
+                _ => {}
+            }
+        }
+    }
+    on_large_stack(|| {
+        let (_, body) = parse(bytes)?;
+        let mut out = Vec::new();
+        visit(&body, package, &mut out);
+        out.sort();
+        out.dedup();
+        Some(out)
+    })
+    .unwrap_or_default()
+}
+
 /// A change a module makes to Django itself, at import time or in
 /// `AppConfig.ready()`, that changes what `makemigrations` compares.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
