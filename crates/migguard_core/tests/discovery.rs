@@ -42,7 +42,7 @@ fn without_readable_settings_every_migrations_package_counts() {
     let source = MemorySource::new("test")
         .with(
             "config/settings.py",
-            "INSTALLED_APPS = BASE_APPS + ['blog']\n",
+            "INSTALLED_APPS = get_apps(BASE_APPS)\n",
         )
         .with(
             "manage.py",
@@ -288,4 +288,67 @@ fn without_installed_apps_a_test_copy_of_an_app_is_a_warning_and_the_real_one_co
         .map(|a| a.dir.as_str())
         .collect();
     assert_eq!(core, vec!["zsrc/baserow/core"]);
+}
+
+fn with_settings(settings: &str) -> MemorySource {
+    MemorySource::new("test")
+        .with(
+            "manage.py",
+            "import os\nos.environ.setdefault('DJANGO_SETTINGS_MODULE', 'config.settings')\n",
+        )
+        .with("config/__init__.py", "")
+        .with("config/settings.py", settings)
+        .with("blog/migrations/__init__.py", "")
+        .with("blog/migrations/0001_initial.py", MIGRATION)
+        // Not a Django migration (paperless_ai's vector store upgrades).
+        .with("store/migrations/__init__.py", "")
+        .with("store/migrations/m0001_v1_to_v2.py", "import sqlite3\n")
+}
+
+#[test]
+fn an_installed_apps_list_with_entries_read_at_runtime_counts_the_apps_it_names() {
+    // paperless-ngx: `INSTALLED_APPS = [..., *env_apps]`.
+    let source = with_settings(
+        "import os\nenv_apps = os.environ.get('APPS', '').split(',')\nINSTALLED_APPS = ['django.contrib.auth', 'blog', *env_apps]\n",
+    );
+    let project = analyze(&source, &Settings::default(), &AnalyzeOptions::default()).unwrap();
+    let labels: Vec<&str> = project
+        .discovery
+        .apps
+        .iter()
+        .map(|a| a.label.as_str())
+        .collect();
+    assert_eq!(labels, vec!["blog"]);
+    assert!(!project.discovery.guessed);
+    let [d] = project.diagnostics.as_slice() else {
+        panic!("{:#?}", project.diagnostics)
+    };
+    assert_eq!(d.rule, migguard_core::rules::Rule::UnreadInstalledApps);
+    assert_eq!(d.severity, migguard_core::diagnostic::Severity::Info);
+    assert!(d.message.contains("`*env_apps`"), "{}", d.message);
+    assert_eq!(d.details["open"], serde_json::json!(["*env_apps"]));
+}
+
+#[test]
+fn a_package_counted_only_by_guess_is_never_an_error() {
+    // None of the named apps is in the tree: every `migrations` package
+    // counts, and a module that is no migration is a warning, not an error.
+    let source = with_settings("INSTALLED_APPS = ['django.contrib.auth'] + get_core_apps()\n");
+    let project = analyze(&source, &Settings::default(), &AnalyzeOptions::default()).unwrap();
+    assert!(project.discovery.guessed);
+    assert_eq!(project.discovery.apps.len(), 2);
+    let invalid: Vec<_> = project
+        .diagnostics
+        .iter()
+        .filter(|d| d.rule == migguard_core::rules::Rule::InvalidMigration)
+        .collect();
+    assert_eq!(invalid.len(), 1, "{:#?}", project.diagnostics);
+    assert_eq!(
+        invalid[0].severity,
+        migguard_core::diagnostic::Severity::Warning
+    );
+    assert!(project
+        .diagnostics
+        .iter()
+        .all(|d| d.severity != migguard_core::diagnostic::Severity::Error));
 }

@@ -8,7 +8,7 @@ use rustpython_parser::Parse;
 
 use super::imports::{resolve_relative, ImportMap};
 use super::value::ValueReader;
-use crate::model::Value;
+use crate::model::{Call, Ref, Value};
 use crate::source::decode_python;
 
 fn parse(bytes: &[u8]) -> Option<(String, Vec<Stmt>)> {
@@ -211,6 +211,7 @@ impl SettingsModule {
                     values.insert(name.clone(), changed);
                 }
                 SettingsStep::Extend(name, more) => {
+                    let more = operand(more, values, 0);
                     let joined = match (values.get(name), more.as_seq()) {
                         (Some(Value::List(items)), Some(more)) => {
                             Value::List(items.iter().chain(more).cloned().collect())
@@ -218,6 +219,11 @@ impl SettingsModule {
                         (Some(Value::Tuple(items)), Some(more)) => {
                             Value::Tuple(items.iter().chain(more).cloned().collect())
                         }
+                        // `INSTALLED_APPS += get_apps()`: the known entries,
+                        // and one that cannot be evaluated.
+                        (Some(Value::List(items)), None) => Value::List(
+                            items.iter().cloned().chain([unknown_part(&more)]).collect(),
+                        ),
                         _ => Value::Expr(format!("{name} (extended)")),
                     };
                     values.insert(name.clone(), joined);
@@ -313,7 +319,11 @@ fn bare_dict_names(
 
 /// `value` as assigned: a bare name bound to a dict (`DEFAULT_DB` in
 /// `DATABASES = {"default": DEFAULT_DB}`) stands for that dict, as it is
-/// when the assignment runs, inside dict literals too.
+/// when the assignment runs, inside dict literals too; a sum of sequences
+/// (`DJANGO_APPS + LOCAL_APPS`) and `*NAME` in a display are evaluated with
+/// the sequences known so far. A part that cannot be evaluated stays an
+/// entry of source text: `[...] + get_core_apps()` is the known list with
+/// one such entry, `[*env_apps]` one holding `*env_apps`.
 fn bound(value: &Value, values: &HashMap<String, Value>, depth: u32) -> Value {
     match value {
         Value::Ref(r) if !r.written.contains('.') => match values.get(&r.written) {
@@ -326,7 +336,83 @@ fn bound(value: &Value, values: &HashMap<String, Value>, depth: u32) -> Value {
                 .map(|(k, v)| (k.clone(), bound(v, values, depth + 1)))
                 .collect(),
         ),
+        Value::List(items) | Value::Tuple(items) if depth < 16 => {
+            let mut out = Vec::with_capacity(items.len());
+            for item in items {
+                match item {
+                    Value::Call(call) if call.func.path == STAR => {
+                        match call.args.first().map(|a| operand(a, values, depth + 1)) {
+                            Some(Value::List(more) | Value::Tuple(more)) => out.extend(more),
+                            _ => out.push(Value::Expr(call.func.written.clone())),
+                        }
+                    }
+                    _ => out.push(bound(item, values, depth + 1)),
+                }
+            }
+            if matches!(value, Value::List(_)) {
+                Value::List(out)
+            } else {
+                Value::Tuple(out)
+            }
+        }
+        Value::Call(call) if call.func.path == CONCAT => {
+            let [left, right] = call.args.as_slice() else {
+                return Value::Expr(call.func.written.clone());
+            };
+            let (left, right) = (operand(left, values, depth + 1), operand(right, values, depth + 1));
+            match (left, right) {
+                (Value::List(mut a), Value::List(b)) => {
+                    a.extend(b);
+                    Value::List(a)
+                }
+                (Value::Tuple(mut a), Value::Tuple(b)) => {
+                    a.extend(b);
+                    Value::Tuple(a)
+                }
+                // One side is a known sequence, the other is not:
+                // the known entries, and one that cannot be evaluated.
+                (Value::List(mut a), other) | (Value::Tuple(mut a), other)
+                    if !matches!(other, Value::List(_) | Value::Tuple(_)) =>
+                {
+                    a.push(unknown_part(&other));
+                    Value::List(a)
+                }
+                (other, Value::List(b)) | (other, Value::Tuple(b))
+                    if !matches!(other, Value::List(_) | Value::Tuple(_)) =>
+                {
+                    let mut a = vec![unknown_part(&other)];
+                    a.extend(b);
+                    Value::List(a)
+                }
+                _ => Value::Expr(call.func.written.clone()),
+            }
+        }
         _ => value.clone(),
+    }
+}
+
+/// An operand of `+` or `*`: a bare name stands for the sequence it is
+/// bound to (`A + B` makes a new list, so no alias is kept).
+fn operand(value: &Value, values: &HashMap<String, Value>, depth: u32) -> Value {
+    if depth >= 16 {
+        return Value::Expr(format!("{value:?}"));
+    }
+    match value {
+        Value::Ref(r) if !r.written.contains('.') => match values.get(&r.written) {
+            Some(seq @ (Value::List(_) | Value::Tuple(_))) => seq.clone(),
+            _ => value.clone(),
+        },
+        _ => bound(value, values, depth),
+    }
+}
+
+/// The entry standing for a part of a sum that cannot be evaluated.
+fn unknown_part(value: &Value) -> Value {
+    match value {
+        Value::Expr(text) => Value::Expr(text.clone()),
+        Value::Ref(r) => Value::Expr(r.written.clone()),
+        Value::Call(call) => Value::Expr(format!("{}(...)", call.func.written)),
+        other => Value::Expr(format!("{other:?}")),
     }
 }
 
@@ -419,6 +505,72 @@ fn settings_module_here(bytes: &[u8], package: &str) -> Option<SettingsModule> {
     Some(out)
 }
 
+/// Marks a deferred sum (`A + B`) in a settings value: [`bound`] adds the
+/// operands once the names they use are known.
+const CONCAT: &str = "migguard:concat";
+/// Marks `*NAME` in a list or tuple display: [`bound`] splices the sequence
+/// `NAME` is bound to, or keeps it as an entry that cannot be evaluated.
+const STAR: &str = "migguard:star";
+
+/// A settings value as written, with `+` and `*name` kept for [`bound`] to
+/// evaluate against the values assigned so far (`INSTALLED_APPS =
+/// DJANGO_APPS + LOCAL_APPS`, `[*BASE_APPS, "blog", *env_apps]`).
+fn settings_value(reader: &ValueReader<'_>, expr: &Expr) -> Value {
+    settings_value_at(reader, expr, 0)
+}
+
+fn settings_value_at(reader: &ValueReader<'_>, expr: &Expr, depth: u32) -> Value {
+    let marker = |func: &str, written: String, args: Vec<Value>| {
+        Value::Call(Box::new(Call {
+            func: Ref {
+                written,
+                path: func.to_owned(),
+            },
+            args,
+            kwargs: Vec::new(),
+        }))
+    };
+    if depth > 32 {
+        return reader.read(expr);
+    }
+    match expr {
+        Expr::BinOp(ast::ExprBinOp {
+            left,
+            op: ast::Operator::Add,
+            right,
+            ..
+        }) => marker(
+            CONCAT,
+            reader.source(expr),
+            vec![
+                settings_value_at(reader, left, depth + 1),
+                settings_value_at(reader, right, depth + 1),
+            ],
+        ),
+        Expr::List(ast::ExprList { elts, .. }) | Expr::Tuple(ast::ExprTuple { elts, .. })
+            if elts.iter().any(|e| matches!(e, Expr::Starred(_))) =>
+        {
+            let items = elts
+                .iter()
+                .map(|e| match e {
+                    Expr::Starred(star) => marker(
+                        STAR,
+                        reader.source(e),
+                        vec![settings_value_at(reader, &star.value, depth + 1)],
+                    ),
+                    _ => reader.read(e),
+                })
+                .collect();
+            if matches!(expr, Expr::List(_)) {
+                Value::List(items)
+            } else {
+                Value::Tuple(items)
+            }
+        }
+        _ => reader.read(expr),
+    }
+}
+
 /// The steps of `body`. `nested` is true inside `if`/`try`/`with` blocks,
 /// whose statements may or may not run: a value set there is unknown, but
 /// additions to a list (`INSTALLED_APPS += [...]` under `if DEBUG:`) are
@@ -440,14 +592,14 @@ fn settings_steps(
         }) = value
         {
             if matches!(&**left, Expr::Name(n) if n.id.as_str() == name) {
-                out.push(SettingsStep::Extend(name.to_owned(), reader.read(right)));
+                out.push(SettingsStep::Extend(name.to_owned(), settings_value(reader, right)));
                 return;
             }
         }
         if nested {
             out.push(SettingsStep::Unknown(name.to_owned()));
         } else {
-            out.push(SettingsStep::Set(name.to_owned(), reader.read(value)));
+            out.push(SettingsStep::Set(name.to_owned(), settings_value(reader, value)));
         }
     };
     for stmt in body {
@@ -466,7 +618,7 @@ fn settings_steps(
                         Expr::Subscript(_) => {
                             match subscript_chain(target) {
                                 Some((name, Some(keys))) if !nested => out.push(
-                                    SettingsStep::SetItem(name, keys, reader.read(&assign.value)),
+                                    SettingsStep::SetItem(name, keys, settings_value(reader, &assign.value)),
                                 ),
                                 Some((name, _)) => out.push(SettingsStep::Unknown(name)),
                                 None => {}
@@ -489,7 +641,7 @@ fn settings_steps(
                 if let Expr::Name(name) = &*aug.target {
                     let name = name.id.to_string();
                     out.push(match aug.op {
-                        ast::Operator::Add => SettingsStep::Extend(name, reader.read(&aug.value)),
+                        ast::Operator::Add => SettingsStep::Extend(name, settings_value(reader, &aug.value)),
                         _ => SettingsStep::Unknown(name),
                     });
                 }
@@ -516,10 +668,10 @@ fn settings_steps(
                 };
                 let args = &call.args;
                 out.push(match (attr.attr.as_str(), args.as_slice()) {
-                    ("append", [item]) => SettingsStep::Append(name, reader.read(item)),
-                    ("extend", [items]) => SettingsStep::Extend(name, reader.read(items)),
-                    ("insert", [at, item]) => match reader.read(at) {
-                        Value::Int(at) => SettingsStep::Insert(name, at, reader.read(item)),
+                    ("append", [item]) => SettingsStep::Append(name, settings_value(reader, item)),
+                    ("extend", [items]) => SettingsStep::Extend(name, settings_value(reader, items)),
+                    ("insert", [at, item]) => match settings_value(reader, at) {
+                        Value::Int(at) => SettingsStep::Insert(name, at, settings_value(reader, item)),
                         _ => SettingsStep::Unknown(name),
                     },
                     // `update`, `remove`, `pop`, `setdefault`, ...: changed
@@ -668,6 +820,60 @@ mod tests {
             .iter()
             .map(|v| v.as_str().expect("a string"))
             .collect()
+    }
+
+    #[test]
+    fn sums_and_unpacking_of_known_lists_are_evaluated() {
+        let values = evaluate(&[
+            (
+                "config.settings",
+                "from .apps import *\nLOCAL_APPS = ['blog']\nINSTALLED_APPS = DJANGO_APPS + THIRD_PARTY + LOCAL_APPS\nAPPS_TUPLE = ('x',) + ('y',)\nSTARRED = [*DJANGO_APPS, 'shop', *LOCAL_APPS]\n",
+            ),
+            (
+                "config.apps",
+                "DJANGO_APPS = ['django.contrib.auth']\nTHIRD_PARTY = ['rest_framework']\n",
+            ),
+        ]);
+        assert_eq!(
+            strings(&values["INSTALLED_APPS"]),
+            ["django.contrib.auth", "rest_framework", "blog"]
+        );
+        assert_eq!(strings(&values["APPS_TUPLE"]), ["x", "y"]);
+        assert!(matches!(values["APPS_TUPLE"], Value::Tuple(_)));
+        assert_eq!(
+            strings(&values["STARRED"]),
+            ["django.contrib.auth", "shop", "blog"]
+        );
+    }
+
+    #[test]
+    fn parts_that_cannot_be_evaluated_stay_entries_beside_the_known_ones() {
+        let values = evaluate(&[(
+            "settings",
+            "import os\nenv_apps = os.environ['APPS'].split(',')\nA = ['blog', *env_apps]\nB = ['blog'] + get_core_apps()\nC = ['blog']\nC += get_more()\nD = get_core_apps() + get_more()\nE = {'k': X + Y}\n",
+        )]);
+        let entries = |name: &str| values[name].as_seq().expect("a list").to_vec();
+        assert_eq!(
+            entries("A"),
+            [Value::Str("blog".into()), Value::Expr("*env_apps".into())]
+        );
+        assert_eq!(
+            entries("B"),
+            [
+                Value::Str("blog".into()),
+                Value::Expr("get_core_apps(...)".into())
+            ]
+        );
+        assert_eq!(
+            entries("C"),
+            [Value::Str("blog".into()), Value::Expr("get_more(...)".into())]
+        );
+        assert_eq!(values["D"], Value::Expr("get_core_apps() + get_more()".into()));
+        // No marker of a sum is left inside other values.
+        assert_eq!(
+            values["E"],
+            Value::Dict(vec![(Value::Str("k".into()), Value::Expr("X + Y".into()))])
+        );
     }
 
     #[test]

@@ -44,6 +44,10 @@ pub struct Discovery {
     pub apps: Vec<App>,
     pub files: Vec<MigrationFile>,
     pub diagnostics: Vec<Diagnostic>,
+    /// The apps were guessed from the tree's `migrations` packages because
+    /// `INSTALLED_APPS` could not be followed: Django may load none of a
+    /// given package.
+    pub guessed: bool,
 }
 
 impl Discovery {
@@ -87,11 +91,35 @@ pub fn discover(
     django: &DjangoSettings,
 ) -> Discovery {
     let mut out = Discovery::default();
-    let (installed, unread) = match installed_apps(settings, django) {
-        Ok(installed) => (Some(installed), None),
-        Err(reason) => (None, Some(reason)),
-    };
     let listed: BTreeSet<&str> = files.iter().map(String::as_str).collect();
+    let (installed, unread, open) = match installed_apps(settings, django) {
+        Ok((installed, open)) if open.is_empty() => (Some(installed), None, open),
+        // Entries that cannot be evaluated beside ones that can: the named
+        // apps are installed; when none of them has migrations here, the
+        // rest must be where they are, so every package counts.
+        Ok((installed, open)) => {
+            let has_migrations = installed.keys().any(|dir| {
+                let init = if dir.is_empty() {
+                    "migrations/__init__.py".to_owned()
+                } else {
+                    format!("{dir}/migrations/__init__.py")
+                };
+                listed.contains(init.as_str())
+            });
+            if has_migrations {
+                (Some(installed), None, open)
+            } else {
+                let reason = format!(
+                    "INSTALLED_APPS in `{}` is built partly by code migguard does not run ({}), \
+                     and none of the apps it names has a `migrations` package in the tree",
+                    django.module.as_deref().unwrap_or("the settings"),
+                    quoted(&open)
+                );
+                (None, Some(reason), Vec::new())
+            }
+        }
+        Err(reason) => (None, Some(reason), Vec::new()),
+    };
     let base_dir = django.base_dir();
     let modules = migration_modules(settings, django);
     // Packages named by MIGRATION_MODULES, by the dotted name Django
@@ -241,6 +269,7 @@ pub fn discover(
         }
     }
     out.apps = by_label.into_values().collect();
+    out.guessed = installed.is_none() && !out.apps.is_empty();
     // Where a finding about the settings points: the settings file, else
     // manage.py, else the project itself.
     let settings_location = || {
@@ -263,6 +292,24 @@ pub fn discover(
             &NoMigrationsFound { looked },
             settings_location(),
         ));
+    } else if !open.is_empty() {
+        let mut diagnostic = Diagnostic::new(
+            &UnreadInstalledApps {
+                reason: format!(
+                    "INSTALLED_APPS in `{}` also has entries migguard cannot evaluate ({})",
+                    django.module.as_deref().unwrap_or("the settings"),
+                    quoted(&open)
+                ),
+                module: django.module.clone(),
+                packages: out.apps.len(),
+                open: open.clone(),
+            },
+            settings_location(),
+        );
+        // What is read is what the settings name; only apps the other
+        // entries add are missed, never reported falsely.
+        diagnostic.severity = Severity::Info;
+        out.diagnostics.push(diagnostic);
     } else if let (Some(reason), true) = (
         unread,
         // No settings at all (a reusable app's repository): every
@@ -274,6 +321,7 @@ pub fn discover(
                 reason,
                 module: django.module.clone(),
                 packages: out.apps.len(),
+                open: Vec::new(),
             },
             settings_location(),
         ));
@@ -333,10 +381,11 @@ struct NamedConfig {
 /// it was read and is literal. Otherwise why not, as a clause (then every
 /// migrations package counts). Entries are modules (`blog`, `apps.blog`) or
 /// AppConfig paths.
-fn installed_apps(
-    settings: &Settings,
-    django: &DjangoSettings,
-) -> Result<BTreeMap<String, Option<NamedConfig>>, String> {
+/// The second part of the answer lists the entries that cannot be evaluated
+/// (`*env_apps`, `get_core_apps()`), as written.
+type InstalledApps = (BTreeMap<String, Option<NamedConfig>>, Vec<String>);
+
+fn installed_apps(settings: &Settings, django: &DjangoSettings) -> Result<InstalledApps, String> {
     let configured;
     let entries: &[Value] = match &settings.options.apps {
         Some(apps) => {
@@ -374,12 +423,28 @@ fn installed_apps(
     };
     let base = django.base_dir();
     let mut out: BTreeMap<String, Option<NamedConfig>> = BTreeMap::new();
+    let mut open = Vec::new();
     for entry in entries {
-        let Value::Str(dotted) = entry else {
-            return Err(format!(
-                "INSTALLED_APPS in `{}` has an entry migguard cannot evaluate",
-                django.module.as_deref().unwrap_or("the settings")
-            ));
+        let dotted = match entry {
+            Value::Str(dotted) => dotted,
+            Value::Expr(text) => {
+                open.push(text.clone());
+                continue;
+            }
+            Value::Ref(r) => {
+                open.push(r.written.clone());
+                continue;
+            }
+            Value::Call(call) => {
+                open.push(format!("{}(...)", call.func.written));
+                continue;
+            }
+            _ => {
+                return Err(format!(
+                    "INSTALLED_APPS in `{}` has an entry that is not a string",
+                    django.module.as_deref().unwrap_or("the settings")
+                ))
+            }
         };
         // Any module prefix of the entry may be the app's package: `blog`,
         // `blog.apps.BlogConfig`, `blog.config.BlogAppConfig`. A component
@@ -412,5 +477,14 @@ fn installed_apps(
             }
         }
     }
-    Ok(out)
+    Ok((out, open))
+}
+
+/// `a`, `b`: entries as written, quoted for a message.
+fn quoted(entries: &[String]) -> String {
+    entries
+        .iter()
+        .map(|e| format!("`{e}`"))
+        .collect::<Vec<_>>()
+        .join(", ")
 }

@@ -12,12 +12,12 @@ pub use discover::{discover, App, Discovery, MigrationFile};
 pub use django_settings::DjangoSettings;
 
 use crate::config::Settings;
-use crate::diagnostic::{Diagnostic, Location};
+use crate::diagnostic::{Diagnostic, Location, Severity};
 use crate::error::SourceError;
 use crate::graph::{self, AppliedSet, BuildInput, GraphBuild};
 use crate::model::{Migration, MigrationKey};
 use crate::parse::{parse_migration, ParsedMigration};
-use crate::rules;
+use crate::rules::{self, Rule};
 use crate::rules::input::invalid_migration::InvalidMigration;
 use crate::source::{blob_id, ProjectSource};
 
@@ -152,7 +152,21 @@ pub fn analyze(
         if let Some(id) = content_id {
             content_ids.insert(file.path.clone(), id);
         }
-        diagnostics.extend(result.diagnostics);
+        diagnostics.extend(result.diagnostics.into_iter().map(|mut d| {
+            // A file Django may never load (its package was only guessed to
+            // be an installed app's) cannot be said to break anything.
+            if discovery.guessed
+                && matches!(d.rule, Rule::SyntaxError | Rule::InvalidMigration)
+                && d.severity == Severity::Error
+            {
+                d.severity = Severity::Warning;
+                d.message.push_str(
+                    " (counted because INSTALLED_APPS could not be followed; Django may never \
+                     load this package)",
+                );
+            }
+            d
+        }));
         migrations.extend(result.migration);
     }
     let project_apps = discovery.app_labels();

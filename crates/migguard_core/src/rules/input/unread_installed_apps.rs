@@ -18,6 +18,10 @@ copy. It then checks them all: nothing is silently skipped, but a package
 Django never loads may be reported, and an app installed from outside the
 tree is not seen.
 
+When the list names apps and also has entries that cannot be evaluated
+(`[..., *env_apps]`, `[...] + get_extra_apps()`), the apps it names are
+checked and the finding is an info: an app only those entries add is not.
+
 ## Example
 ```python
 # settings.py
@@ -45,6 +49,9 @@ pub struct UnreadInstalledApps {
     pub module: Option<String>,
     /// How many `migrations` packages were counted instead.
     pub packages: usize,
+    /// Entries of a list that is otherwise read (`*env_apps`): the apps it
+    /// names were checked, those these entries add were not.
+    pub open: Vec<String>,
 }
 
 impl Violation for UnreadInstalledApps {
@@ -53,6 +60,15 @@ impl Violation for UnreadInstalledApps {
     }
 
     fn message(&self) -> String {
+        if !self.open.is_empty() {
+            return format!(
+                "{}: checked the {} app{} with migrations it names; an app those entries add \
+                 is not checked",
+                self.reason,
+                self.packages,
+                if self.packages == 1 { "" } else { "s" }
+            );
+        }
         format!(
             "INSTALLED_APPS could not be followed ({}): checked all {} `migrations` package{} \
              under the project",
@@ -75,6 +91,7 @@ impl Violation for UnreadInstalledApps {
             "reason": self.reason,
             "settings": self.module,
             "packages": self.packages,
+            "open": self.open,
         })
     }
 }
