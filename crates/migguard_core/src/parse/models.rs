@@ -529,6 +529,10 @@ impl<'a> ModuleReader<'a> {
             column,
         };
         let mut names: HashSet<String> = HashSet::new();
+        // Methods defined so far: `get_preview.short_description = _(...)`
+        // sets an attribute of the function (for the admin), nothing of
+        // the model's state.
+        let mut functions: HashSet<String> = HashSet::new();
         for stmt in &class.body {
             let start = u32::from(stmt.range().start());
             let (line, column) = self.position(start);
@@ -543,7 +547,14 @@ impl<'a> ModuleReader<'a> {
                         .targets
                         .iter()
                         .all(|t| matches!(t, Expr::Name(_) | Expr::Tuple(_) | Expr::List(_)));
-                    if plain {
+                    let on_method = |t: &Expr| match t {
+                        Expr::Attribute(a) => {
+                            matches!(&*a.value, Expr::Name(n) if functions.contains(n.id.as_str()))
+                        }
+                        _ => false,
+                    };
+                    if assign.targets.iter().all(on_method) {
+                    } else if plain {
                         for target in &assign.targets {
                             self.bind_target(
                                 target,
@@ -610,6 +621,11 @@ impl<'a> ModuleReader<'a> {
             }
             for binding in &bound {
                 names.insert(binding.name.clone());
+                if matches!(binding.kind, BindingKind::Function) {
+                    functions.insert(binding.name.clone());
+                } else {
+                    functions.remove(&binding.name);
+                }
             }
             out.body.extend(bound);
         }
@@ -966,5 +982,19 @@ Post.add_to_class("extra", models.IntegerField())
         );
         let err = read_module(b"class X(:\n", "m", "").unwrap_err();
         assert_eq!(err.line, 1);
+    }
+
+    #[test]
+    fn attributes_set_on_a_method_leave_the_class_readable() {
+        // mayan-edms: `get_preview_widget.short_description = _('Preview')`.
+        let src = "from django.db import models\nclass Tag(models.Model):\n    color = models.CharField(max_length=7)\n    def preview(self):\n        return ''\n    preview.short_description = 'Preview'\n    preview.boolean = True\n    color.help = 'x'\n";
+        let module = read_module(src.as_bytes(), "tags.models", "tags").unwrap();
+        let Some(BindingKind::Class(tag)) = module.binding("Tag").map(|b| &b.kind) else {
+            panic!("Tag")
+        };
+        // The method's attributes are nothing to the model; one set on a
+        // field may be.
+        assert_eq!(tag.dynamic.len(), 1, "{:?}", tag.dynamic);
+        assert_eq!(tag.dynamic[0].line, 8);
     }
 }
