@@ -107,8 +107,12 @@ impl Env<'_> {
         {
             return Value::Ref(r.clone());
         }
-        match self.settings.values.get(name) {
-            Some(value) if value.is_fully_literal() => value.clone(),
+        // Evaluated as a value of the models module would be: the names
+        // in it were resolved through the settings module's imports, so
+        // `_("Arabic")` in `LANGUAGES` is its message, as the writer puts
+        // it in a migration.
+        match self.settings.values.get(name).map(|value| self.eval(value)) {
+            Some(value) if value.is_fully_literal() => value,
             _ => unknown(r.written.clone()),
         }
     }
