@@ -258,7 +258,14 @@ impl Env<'_> {
             .map(|(k, v)| (k.clone(), self.eval(v)))
             .collect();
         if let Some(index) = translation_message(&func.path) {
-            return match args.get(index) {
+            // `gettext_lazy("x")`, or by keyword: `_(message="x")`.
+            let message = args.get(index).or_else(|| {
+                kwargs
+                    .iter()
+                    .find(|(k, _)| k == "message")
+                    .map(|(_, v)| v)
+            });
+            return match message {
                 Some(Value::Str(s)) => Value::Str(s.clone()),
                 _ => unknown(format!("{}(...)", func.written)),
             };
