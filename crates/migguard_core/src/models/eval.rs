@@ -251,6 +251,21 @@ impl Env<'_> {
             // built at import time, `Manager.from_queryset(QS)`): said as written.
             _ => return unknown(format!("{}(...)", c.func.written.trim_start_matches('$'))),
         };
+        // `getattr(settings, "AUTH_USER_MODEL", "auth.User")` (oscar's
+        // compat module): the setting, when it is known.
+        if let (
+            "getattr",
+            [Value::Ref(owner), Value::Str(name), ..],
+        ) = (func.path.as_str(), c.args.as_slice())
+        {
+            if owner.path == "django.conf.settings" {
+                let setting = Ref {
+                    written: format!("{}.{name}", owner.written),
+                    path: format!("django.conf.settings.{name}"),
+                };
+                return self.setting(&setting, name);
+            }
+        }
         let args: Vec<Value> = c.args.iter().map(|v| self.eval(v)).collect();
         let kwargs: Vec<(String, Value)> = c
             .kwargs
