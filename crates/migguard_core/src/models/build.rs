@@ -788,7 +788,7 @@ impl<'e, 'a> Builder<'e, 'a> {
         if path.starts_with('$') || path.starts_with("operator.") {
             return Attr::Other;
         }
-        if let Some(class) = FieldClass::django(&path) {
+        if let Some(class) = FieldClass::known(&path) {
             return Attr::Field(class, call);
         }
         let canonical = canonical_path(&path).into_owned();
@@ -868,7 +868,7 @@ impl<'e, 'a> Builder<'e, 'a> {
                         }
                     }
                     MroItem::External { path, .. } => {
-                        if let Some(django) = FieldClass::django(path) {
+                        if let Some(django) = FieldClass::known(path) {
                             if let Some(custom) = custom {
                                 return Attr::FieldError(
                                     format!(
@@ -1564,7 +1564,7 @@ impl<'e, 'a> Builder<'e, 'a> {
     }
 
     fn auto_field_class(&self, path: &str) -> Option<FieldClass> {
-        if let Some(class) = FieldClass::django(path) {
+        if let Some(class) = FieldClass::known(path) {
             return Some(class);
         }
         let id = self.env.class_of_path(path)?;
@@ -1583,7 +1583,7 @@ impl<'e, 'a> Builder<'e, 'a> {
                 let column = match field.kwarg("db_column") {
                     Some(Value::Str(c)) => c.clone(),
                     _ => {
-                        let class = FieldClass::django(&field.func.path).map(|c| c.kind);
+                        let class = FieldClass::known(&field.func.path).map(|c| c.kind);
                         if matches!(class, Some(Kind::ForeignKey | Kind::OneToOne))
                             || is_fk_like(field)
                         {
@@ -1993,7 +1993,7 @@ impl Builder<'_, '_> {
                     out.skip.fields.insert((key.clone(), name.clone()));
                     continue;
                 };
-                let class = match FieldClass::django(&call.func.path) {
+                let class = match FieldClass::known(&call.func.path) {
                     Some(class) => Ok(class),
                     None => match self.env.class_of_path(&call.func.path) {
                         Some(id) => match self.classify_class_call(&id, (*call).clone()) {

@@ -1,7 +1,8 @@
 //! The Django models a project's models commonly inherit from, written
 //! down as Django 5.2 defines them (fields in their deconstructed form), and
 //! read by the same machinery as the project's own modules. Everything else
-//! under `django.` is known to be no model.
+//! under `django.` is known to be no model. A few libraries' abstract models
+//! with fixed fields are carried the same way.
 
 /// The source of a Django module migguard carries, by dotted name.
 pub fn source(module: &str) -> Option<&'static str> {
@@ -14,6 +15,9 @@ pub fn source(module: &str) -> Option<&'static str> {
         "django.contrib.sites.models" => SITES_MODELS,
         "django.contrib.sites.managers" => SITES_MANAGERS,
         "django.contrib.admin.models" => ADMIN_MODELS,
+        // Libraries' abstract models whose fields are fixed (read off
+        // django-solo 2.5's source).
+        "solo.models" => SOLO_MODELS,
         _ => return None,
     })
 }
@@ -220,4 +224,14 @@ class LogEntryManager(models.Manager):
 
 class LogEntry(models.Model):
     objects = LogEntryManager()
+"#;
+
+const SOLO_MODELS: &str = r#"
+from django.db import models
+
+class SingletonModel(models.Model):
+    singleton_instance_id = 1
+
+    class Meta:
+        abstract = True
 "#;

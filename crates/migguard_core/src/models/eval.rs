@@ -253,10 +253,8 @@ impl Env<'_> {
         };
         // `getattr(settings, "AUTH_USER_MODEL", "auth.User")` (oscar's
         // compat module): the setting, when it is known.
-        if let (
-            "getattr",
-            [Value::Ref(owner), Value::Str(name), ..],
-        ) = (func.path.as_str(), c.args.as_slice())
+        if let ("getattr", [Value::Ref(owner), Value::Str(name), ..]) =
+            (func.path.as_str(), c.args.as_slice())
         {
             if owner.path == "django.conf.settings" {
                 let setting = Ref {
@@ -274,12 +272,9 @@ impl Env<'_> {
             .collect();
         if let Some(index) = translation_message(&func.path) {
             // `gettext_lazy("x")`, or by keyword: `_(message="x")`.
-            let message = args.get(index).or_else(|| {
-                kwargs
-                    .iter()
-                    .find(|(k, _)| k == "message")
-                    .map(|(_, v)| v)
-            });
+            let message = args
+                .get(index)
+                .or_else(|| kwargs.iter().find(|(k, _)| k == "message").map(|(_, v)| v));
             return match message {
                 Some(Value::Str(s)) => Value::Str(s.clone()),
                 _ => unknown(format!("{}(...)", func.written)),

@@ -213,7 +213,75 @@ impl FieldClass {
             path: format!("django.db.models.{name}"),
         })
     }
+
+    /// A class of Django's, or of a library in [`LIBRARY_FIELDS`], by any
+    /// of the paths it is imported as.
+    pub fn known(path: &str) -> Option<FieldClass> {
+        FieldClass::django(path).or_else(|| {
+            LIBRARY_FIELDS
+                .iter()
+                .find(|(written, aliases, _)| path == *written || aliases.contains(&path))
+                .map(|(written, _, kind)| FieldClass {
+                    kind: *kind,
+                    path: (*written).to_owned(),
+                })
+        })
+    }
 }
+
+/// Field classes outside `django.db.models` whose `deconstruct()` is the
+/// one of a Django class, unchanged but for the path: they define neither
+/// `__init__` nor `deconstruct` that changes the arguments (read off their
+/// sources: Django 5.2's `contrib.postgres`, django-mptt 0.16). Each is the
+/// path the writer uses (the defining module), the paths it is imported
+/// as, and the class whose deconstruction it shares.
+pub const LIBRARY_FIELDS: &[(&str, &[&str], Kind)] = &[
+    (
+        "django.contrib.postgres.fields.hstore.HStoreField",
+        &["django.contrib.postgres.fields.HStoreField"],
+        Kind::Base,
+    ),
+    (
+        "django.contrib.postgres.fields.ranges.IntegerRangeField",
+        &["django.contrib.postgres.fields.IntegerRangeField"],
+        Kind::Base,
+    ),
+    (
+        "django.contrib.postgres.fields.ranges.BigIntegerRangeField",
+        &["django.contrib.postgres.fields.BigIntegerRangeField"],
+        Kind::Base,
+    ),
+    (
+        "django.contrib.postgres.fields.ranges.DateRangeField",
+        &["django.contrib.postgres.fields.DateRangeField"],
+        Kind::Base,
+    ),
+    (
+        "django.contrib.postgres.search.SearchVectorField",
+        &[],
+        Kind::Base,
+    ),
+    (
+        "django.contrib.postgres.search.SearchQueryField",
+        &[],
+        Kind::Base,
+    ),
+    (
+        "mptt.fields.TreeForeignKey",
+        &["mptt.models.TreeForeignKey"],
+        Kind::ForeignKey,
+    ),
+    (
+        "mptt.fields.TreeOneToOneField",
+        &["mptt.models.TreeOneToOneField"],
+        Kind::OneToOne,
+    ),
+    (
+        "mptt.fields.TreeManyToManyField",
+        &["mptt.models.TreeManyToManyField"],
+        Kind::ManyToMany,
+    ),
+];
 
 /// An argument of a field call by parameter name (keyword, or positional
 /// at that parameter's place).
@@ -617,7 +685,7 @@ pub fn deconstruct(class: &FieldClass, call: &Call, ctx: &FieldCtx<'_>) -> Resul
                 Some(Value::Call(c)) => c,
                 _ => return Err("`output_field` is not a field".to_owned()),
             };
-            let output_class = FieldClass::django(&output.func.path)
+            let output_class = FieldClass::known(&output.func.path)
                 .ok_or_else(|| format!("`output_field` {} is not known", output.func.path))?;
             let nested = FieldCtx {
                 force_pk: false,

@@ -359,7 +359,10 @@ fn bound(value: &Value, values: &HashMap<String, Value>, depth: u32) -> Value {
             let [left, right] = call.args.as_slice() else {
                 return Value::Expr(call.func.written.clone());
             };
-            let (left, right) = (operand(left, values, depth + 1), operand(right, values, depth + 1));
+            let (left, right) = (
+                operand(left, values, depth + 1),
+                operand(right, values, depth + 1),
+            );
             match (left, right) {
                 (Value::List(mut a), Value::List(b)) => {
                     a.extend(b);
@@ -592,14 +595,20 @@ fn settings_steps(
         }) = value
         {
             if matches!(&**left, Expr::Name(n) if n.id.as_str() == name) {
-                out.push(SettingsStep::Extend(name.to_owned(), settings_value(reader, right)));
+                out.push(SettingsStep::Extend(
+                    name.to_owned(),
+                    settings_value(reader, right),
+                ));
                 return;
             }
         }
         if nested {
             out.push(SettingsStep::Unknown(name.to_owned()));
         } else {
-            out.push(SettingsStep::Set(name.to_owned(), settings_value(reader, value)));
+            out.push(SettingsStep::Set(
+                name.to_owned(),
+                settings_value(reader, value),
+            ));
         }
     };
     for stmt in body {
@@ -615,15 +624,15 @@ fn settings_steps(
                                 }
                             }
                         }
-                        Expr::Subscript(_) => {
-                            match subscript_chain(target) {
-                                Some((name, Some(keys))) if !nested => out.push(
-                                    SettingsStep::SetItem(name, keys, settings_value(reader, &assign.value)),
-                                ),
-                                Some((name, _)) => out.push(SettingsStep::Unknown(name)),
-                                None => {}
-                            }
-                        }
+                        Expr::Subscript(_) => match subscript_chain(target) {
+                            Some((name, Some(keys))) if !nested => out.push(SettingsStep::SetItem(
+                                name,
+                                keys,
+                                settings_value(reader, &assign.value),
+                            )),
+                            Some((name, _)) => out.push(SettingsStep::Unknown(name)),
+                            None => {}
+                        },
                         _ => {}
                     }
                 }
@@ -641,7 +650,9 @@ fn settings_steps(
                 if let Expr::Name(name) = &*aug.target {
                     let name = name.id.to_string();
                     out.push(match aug.op {
-                        ast::Operator::Add => SettingsStep::Extend(name, settings_value(reader, &aug.value)),
+                        ast::Operator::Add => {
+                            SettingsStep::Extend(name, settings_value(reader, &aug.value))
+                        }
                         _ => SettingsStep::Unknown(name),
                     });
                 }
@@ -669,9 +680,13 @@ fn settings_steps(
                 let args = &call.args;
                 out.push(match (attr.attr.as_str(), args.as_slice()) {
                     ("append", [item]) => SettingsStep::Append(name, settings_value(reader, item)),
-                    ("extend", [items]) => SettingsStep::Extend(name, settings_value(reader, items)),
+                    ("extend", [items]) => {
+                        SettingsStep::Extend(name, settings_value(reader, items))
+                    }
                     ("insert", [at, item]) => match settings_value(reader, at) {
-                        Value::Int(at) => SettingsStep::Insert(name, at, settings_value(reader, item)),
+                        Value::Int(at) => {
+                            SettingsStep::Insert(name, at, settings_value(reader, item))
+                        }
                         _ => SettingsStep::Unknown(name),
                     },
                     // `update`, `remove`, `pop`, `setdefault`, ...: changed
@@ -866,9 +881,15 @@ mod tests {
         );
         assert_eq!(
             entries("C"),
-            [Value::Str("blog".into()), Value::Expr("get_more(...)".into())]
+            [
+                Value::Str("blog".into()),
+                Value::Expr("get_more(...)".into())
+            ]
         );
-        assert_eq!(values["D"], Value::Expr("get_core_apps() + get_more()".into()));
+        assert_eq!(
+            values["D"],
+            Value::Expr("get_core_apps() + get_more()".into())
+        );
         // No marker of a sum is left inside other values.
         assert_eq!(
             values["E"],

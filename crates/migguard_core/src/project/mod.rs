@@ -17,8 +17,8 @@ use crate::error::SourceError;
 use crate::graph::{self, AppliedSet, BuildInput, GraphBuild};
 use crate::model::{Migration, MigrationKey};
 use crate::parse::{parse_migration, ParsedMigration};
-use crate::rules::{self, Rule};
 use crate::rules::input::invalid_migration::InvalidMigration;
+use crate::rules::{self, Rule};
 use crate::source::{blob_id, ProjectSource};
 
 /// Bump when the parsed model changes shape, so old cache entries are not used.

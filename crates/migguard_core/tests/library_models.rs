@@ -1,0 +1,117 @@
+//! Models built on libraries' classes migguard knows without their source:
+//! `django.contrib.postgres` fields, django-mptt's relation fields,
+//! django-solo's `SingletonModel`. They are compared like Django's own, so
+//! a missing migration is found and an unchanged model reports nothing.
+
+use migguard_core::config::Settings;
+use migguard_core::diagnostic::Diagnostic;
+use migguard_core::project::{analyze, AnalyzeOptions};
+use migguard_core::rules::{self, Rule};
+use migguard_core::source::MemorySource;
+
+const MODELS: &str = r#"
+from django.contrib.postgres.fields import HStoreField, IntegerRangeField
+from django.contrib.postgres.search import SearchVectorField
+from django.db import models
+from mptt.fields import TreeForeignKey
+from solo.models import SingletonModel
+
+
+class Folder(models.Model):
+    parent = TreeForeignKey("self", null=True, on_delete=models.CASCADE, related_name="children")
+    attrs = HStoreField(default=dict)
+    pages = IntegerRangeField(null=True)
+    search = SearchVectorField(null=True)
+
+
+class SiteConfig(SingletonModel):
+    title = models.CharField(max_length=50)
+"#;
+
+/// What `makemigrations` writes for MODELS (paths as the writer puts them).
+const INITIAL: &str = r#"
+import django.contrib.postgres.fields.hstore
+import django.contrib.postgres.fields.ranges
+import django.contrib.postgres.search
+import django.db.models.deletion
+import mptt.fields
+from django.db import migrations, models
+
+
+class Migration(migrations.Migration):
+    initial = True
+    dependencies = []
+    operations = [
+        migrations.CreateModel(
+            name="SiteConfig",
+            fields=[
+                ("id", models.AutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("title", models.CharField(max_length=50)),
+            ],
+            options={"abstract": False},
+        ),
+        migrations.CreateModel(
+            name="Folder",
+            fields=[
+                ("id", models.AutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("attrs", django.contrib.postgres.fields.hstore.HStoreField(default=dict)),
+                ("pages", django.contrib.postgres.fields.ranges.IntegerRangeField(null=True)),
+                ("search", django.contrib.postgres.search.SearchVectorField(null=True)),
+                ("parent", mptt.fields.TreeForeignKey(null=True, on_delete=django.db.models.deletion.CASCADE, related_name="children", to="docs.folder")),
+            ],
+        ),
+    ]
+"#;
+
+fn check(models: &str) -> Vec<Diagnostic> {
+    let source = MemorySource::new("test")
+        .with(
+            "manage.py",
+            "import os\nos.environ.setdefault('DJANGO_SETTINGS_MODULE', 'config.settings')\n",
+        )
+        .with("config/__init__.py", "")
+        .with(
+            "config/settings.py",
+            "INSTALLED_APPS = ['django.contrib.postgres', 'mptt', 'solo', 'docs']\n",
+        )
+        .with("docs/__init__.py", "")
+        .with("docs/models.py", models)
+        .with("docs/migrations/__init__.py", "")
+        .with("docs/migrations/0001_initial.py", INITIAL);
+    let project = analyze(&source, &Settings::default(), &AnalyzeOptions::default()).unwrap();
+    rules::models::check(&project, &source)
+}
+
+#[test]
+fn library_fields_and_bases_are_compared_like_djangos() {
+    let found = check(MODELS);
+    assert!(found.is_empty(), "{found:#?}");
+}
+
+#[test]
+fn a_change_to_a_library_field_is_a_missing_migration() {
+    for (old, new) in [
+        ("related_name=\"children\"", "related_name=\"kids\""),
+        (
+            "HStoreField(default=dict)",
+            "HStoreField(default=dict, null=True)",
+        ),
+        ("SearchVectorField(null=True)", "SearchVectorField()"),
+        (
+            "title = models.CharField(max_length=50)",
+            "title = models.CharField(max_length=80)",
+        ),
+    ] {
+        let found = check(&MODELS.replace(old, new));
+        let missing: Vec<&Diagnostic> = found
+            .iter()
+            .filter(|d| d.rule == Rule::MissingMigration)
+            .collect();
+        assert_eq!(missing.len(), 1, "{new}: {found:#?}");
+        assert_eq!(
+            missing[0].severity,
+            migguard_core::diagnostic::Severity::Error,
+            "{new}: {found:#?}"
+        );
+    }
+}
