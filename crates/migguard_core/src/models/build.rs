@@ -544,6 +544,19 @@ fn app_modules(
 ) -> Vec<String> {
     let prefix = format!("{app_module}.");
     let mut seen: Vec<String> = vec![models_module.to_owned()];
+    // Modules of the app that its AppConfig imports (in `ready()`, say):
+    // Django imports them at start-up, and the models they define count.
+    if let Some((bytes, package)) = env.index.bytes_of(&format!("{app_module}.apps")) {
+        for target in crate::parse::module_facts::imported_modules_anywhere(&bytes, &package) {
+            if target.starts_with(&prefix)
+                && !target.contains(".migrations")
+                && env.index.file_of(&target).is_some()
+                && !seen.contains(&target)
+            {
+                seen.push(target);
+            }
+        }
+    }
     let mut next = 0;
     while next < seen.len() && seen.len() < MAX_APP_MODULES {
         let current = seen[next].clone();

@@ -158,6 +158,13 @@ impl<'s> ModuleIndex<'s> {
         self
     }
 
+    /// The bytes of a project module's file, when it is one.
+    pub fn bytes_of(&self, name: &str) -> Option<(Vec<u8>, String)> {
+        let file = self.files.get(name)?;
+        let bytes = self.source.read(&file.path).ok()?;
+        Some((bytes, file.package.clone()))
+    }
+
     /// Read a project file as a module, through the cache (keyed by the
     /// file's content id, or the id of its bytes) when there is one.
     fn read_file(&self, file: &ModuleFile, name: &str) -> ModuleRead {

@@ -1139,7 +1139,18 @@ mod tests {
 /// too), as dotted names: `from .x import y` inside package `a.b` gives
 /// `a.b.x` and `a.b.x.y` (either may be the module).
 pub fn imported_modules(bytes: &[u8], package: &str) -> Vec<String> {
-    fn visit(body: &[Stmt], package: &str, out: &mut Vec<String>) {
+    imports_of(bytes, package, false)
+}
+
+/// Every module a file imports anywhere, inside functions and classes too:
+/// what an `AppConfig.ready()` imports runs when Django starts (label-studio
+/// registers its state models so).
+pub fn imported_modules_anywhere(bytes: &[u8], package: &str) -> Vec<String> {
+    imports_of(bytes, package, true)
+}
+
+fn imports_of(bytes: &[u8], package: &str, deep: bool) -> Vec<String> {
+    fn visit(body: &[Stmt], package: &str, deep: bool, out: &mut Vec<String>) {
         for stmt in body {
             match stmt {
                 Stmt::Import(import) => {
@@ -1159,13 +1170,15 @@ pub fn imported_modules(bytes: &[u8], package: &str) -> Vec<String> {
                     }
                 }
                 Stmt::Try(t) => {
-                    visit(&t.body, package, out);
-                    visit(&t.orelse, package, out);
+                    visit(&t.body, package, deep, out);
+                    visit(&t.orelse, package, deep, out);
                 }
                 Stmt::If(i) => {
-                    visit(&i.body, package, out);
-                    visit(&i.orelse, package, out);
+                    visit(&i.body, package, deep, out);
+                    visit(&i.orelse, package, deep, out);
                 }
+                Stmt::FunctionDef(f) if deep => visit(&f.body, package, deep, out),
+                Stmt::ClassDef(c) if deep => visit(&c.body, package, deep, out),
                 _ => {}
             }
         }
@@ -1173,7 +1186,7 @@ pub fn imported_modules(bytes: &[u8], package: &str) -> Vec<String> {
     on_large_stack(|| {
         let (_, body) = parse(bytes)?;
         let mut out = Vec::new();
-        visit(&body, package, &mut out);
+        visit(&body, package, deep, &mut out);
         out.sort();
         out.dedup();
         Some(out)

@@ -1,0 +1,76 @@
+//! Which modules of an app hold its models: `models.py`, what it imports,
+//! and what the app's `AppConfig` imports when Django starts.
+
+use migguard_core::config::Settings;
+use migguard_core::project::{analyze, AnalyzeOptions};
+use migguard_core::rules;
+use migguard_core::source::MemorySource;
+
+const INITIAL: &str = r#"
+from django.db import migrations, models
+
+
+class Migration(migrations.Migration):
+    initial = True
+    dependencies = []
+    operations = [
+        migrations.CreateModel(
+            name="History",
+            fields=[("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID"))],
+        ),
+        migrations.CreateModel(
+            name="TaskState",
+            fields=[
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("state", models.CharField(max_length=20)),
+            ],
+        ),
+    ]
+"#;
+
+#[test]
+fn models_imported_by_app_config_ready_are_the_apps() {
+    // label-studio's fsm app: `state_models` is imported in `ready()` only.
+    let source = MemorySource::new("test")
+        .with(
+            "manage.py",
+            "import os\nos.environ.setdefault('DJANGO_SETTINGS_MODULE', 'config.settings')\n",
+        )
+        .with("config/__init__.py", "")
+        .with(
+            "config/settings.py",
+            "INSTALLED_APPS = ['fsm.apps.FsmConfig']\nDEFAULT_AUTO_FIELD = 'django.db.models.BigAutoField'\n",
+        )
+        .with("fsm/__init__.py", "")
+        .with(
+            "fsm/apps.py",
+            "from django.apps import AppConfig\n\nclass FsmConfig(AppConfig):\n    name = 'fsm'\n\n    def ready(self):\n        from . import (\n            state_models,  # noqa: F401\n        )\n",
+        )
+        .with(
+            "fsm/models.py",
+            "from django.db import models\n\nclass History(models.Model):\n    pass\n",
+        )
+        .with(
+            "fsm/state_models.py",
+            "from django.db import models\n\nclass TaskState(models.Model):\n    state = models.CharField(max_length=20)\n",
+        )
+        .with("fsm/migrations/__init__.py", "")
+        .with("fsm/migrations/0001_initial.py", INITIAL);
+    let project = analyze(&source, &Settings::default(), &AnalyzeOptions::default()).unwrap();
+    let found = rules::models::check(&project, &source);
+    assert!(found.is_empty(), "{found:#?}");
+
+    // A change there is seen.
+    let changed = source.with(
+        "fsm/state_models.py",
+        "from django.db import models\n\nclass TaskState(models.Model):\n    state = models.CharField(max_length=30)\n",
+    );
+    let project = analyze(&changed, &Settings::default(), &AnalyzeOptions::default()).unwrap();
+    let found = rules::models::check(&project, &changed);
+    assert_eq!(found.len(), 1, "{found:#?}");
+    assert!(
+        found[0].message.contains("taskstate.state"),
+        "{}",
+        found[0].message
+    );
+}
