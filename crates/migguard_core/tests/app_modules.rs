@@ -74,3 +74,38 @@ fn models_imported_by_app_config_ready_are_the_apps() {
         found[0].message
     );
 }
+
+#[test]
+fn a_field_class_with_its_own_contribute_to_class_is_never_reported_new() {
+    // netbox's GenericArrayForeignKey: `contribute_to_class(...,
+    // private_only=True)`, no column, so no migration has it.
+    let source = MemorySource::new("test")
+        .with("docs/__init__.py", "")
+        .with(
+            "docs/fields.py",
+            "from django.db import models\n\nclass GenericArray(models.Field):\n    def __init__(self, field):\n        super().__init__(editable=False)\n\n    def contribute_to_class(self, cls, name, **kwargs):\n        super().contribute_to_class(cls, name, private_only=True, **kwargs)\n",
+        )
+        .with(
+            "docs/models.py",
+            "from django.db import models\nfrom .fields import GenericArray\n\nclass History(models.Model):\n    objects_in_path = GenericArray('path')\n",
+        )
+        .with("docs/migrations/__init__.py", "")
+        .with(
+            "docs/migrations/0001_initial.py",
+            "from django.db import migrations, models\n\nclass Migration(migrations.Migration):\n    initial = True\n    operations = [\n        migrations.CreateModel(\n            name='History',\n            fields=[('id', models.AutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID'))],\n        ),\n    ]\n",
+        );
+    let project = analyze(&source, &Settings::default(), &AnalyzeOptions::default()).unwrap();
+    let found = rules::models::check(&project, &source);
+    assert!(
+        found
+            .iter()
+            .all(|d| d.severity != migguard_core::diagnostic::Severity::Error),
+        "{found:#?}"
+    );
+    assert!(
+        found
+            .iter()
+            .any(|d| d.message.contains("contribute_to_class")),
+        "{found:#?}"
+    );
+}

@@ -870,6 +870,10 @@ impl<'e, 'a> Builder<'e, 'a> {
         // A field class: the first Django field class of its MRO, with no
         // project class before it redefining `__init__` or `deconstruct`.
         let mut custom: Option<ClassId> = None;
+        // A class redefining `contribute_to_class` may add no column at all
+        // (netbox's GenericArrayForeignKey is `private_only`), so even
+        // whether the field is in the migrations is unknown.
+        let mut contributes: Option<ClassId> = None;
         if let Some(mro) = &info.mro {
             for item in mro {
                 match item {
@@ -878,10 +882,20 @@ impl<'e, 'a> Builder<'e, 'a> {
                             if class.has_method("__init__") || class.has_method("deconstruct") {
                                 custom.get_or_insert_with(|| pid.clone());
                             }
+                            if class.has_method("contribute_to_class") {
+                                contributes.get_or_insert_with(|| pid.clone());
+                            }
                         }
                     }
                     MroItem::External { path, .. } => {
                         if let Some(django) = FieldClass::known(path) {
+                            if let Some(contributes) = contributes {
+                                return Attr::Unknown(format!(
+                                    "the field class `{}` defines its own `contribute_to_class`, \
+                                     so whether it is a column of the model is not known",
+                                    contributes.path()
+                                ));
+                            }
                             if let Some(custom) = custom {
                                 return Attr::FieldError(
                                     format!(
