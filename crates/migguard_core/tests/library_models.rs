@@ -1,6 +1,8 @@
 //! Models built on libraries' classes migguard knows without their source:
 //! `django.contrib.postgres` fields, django-mptt's relation fields,
-//! django-solo's `SingletonModel`. They are compared like Django's own, so
+//! django-solo's `SingletonModel`, django-tree-queries' `TreeNode`,
+//! django-modelcluster's `ParentalKey`, django-annoying's
+//! `AutoOneToOneField`, django-migration-linter's `IgnoreMigration`. They are compared like Django's own, so
 //! a missing migration is found and an unchanged model reports nothing.
 
 use migguard_core::config::Settings;
@@ -13,8 +15,11 @@ const MODELS: &str = r#"
 from django.contrib.postgres.fields import HStoreField, IntegerRangeField
 from django.contrib.postgres.search import SearchVectorField
 from django.db import models
+from annoying.fields import AutoOneToOneField
+from modelcluster.fields import ParentalKey
 from mptt.fields import TreeForeignKey
 from solo.models import SingletonModel
+from tree_queries.models import TreeNode
 
 
 class Folder(models.Model):
@@ -26,6 +31,11 @@ class Folder(models.Model):
 
 class SiteConfig(SingletonModel):
     title = models.CharField(max_length=50)
+
+
+class Page(TreeNode):
+    folder = ParentalKey(Folder, related_name="pages")
+    summary = AutoOneToOneField("docs.Folder", on_delete=models.CASCADE, related_name="summary")
 "#;
 
 /// What `makemigrations` writes for MODELS (paths as the writer puts them).
@@ -33,9 +43,12 @@ const INITIAL: &str = r#"
 import django.contrib.postgres.fields.hstore
 import django.contrib.postgres.fields.ranges
 import django.contrib.postgres.search
+import annoying.fields
 import django.db.models.deletion
+import modelcluster.fields
 import mptt.fields
 from django.db import migrations, models
+from django_migration_linter import IgnoreMigration
 
 
 class Migration(migrations.Migration):
@@ -59,6 +72,17 @@ class Migration(migrations.Migration):
                 ("search", django.contrib.postgres.search.SearchVectorField(null=True)),
                 ("parent", mptt.fields.TreeForeignKey(null=True, on_delete=django.db.models.deletion.CASCADE, related_name="children", to="docs.folder")),
             ],
+        ),
+        IgnoreMigration(),
+        migrations.CreateModel(
+            name="Page",
+            fields=[
+                ("id", models.AutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("parent", models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.CASCADE, related_name="children", to="docs.page", verbose_name="parent")),
+                ("folder", modelcluster.fields.ParentalKey(on_delete=django.db.models.deletion.CASCADE, related_name="pages", to="docs.folder")),
+                ("summary", annoying.fields.AutoOneToOneField(on_delete=django.db.models.deletion.CASCADE, related_name="summary", to="docs.folder")),
+            ],
+            options={"abstract": False},
         ),
     ]
 "#;

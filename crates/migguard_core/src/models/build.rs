@@ -918,6 +918,7 @@ impl<'e, 'a> Builder<'e, 'a> {
                                 FieldClass {
                                     kind: django.kind,
                                     path: id.path(),
+                                    defaults: django.defaults,
                                 },
                                 call,
                             );
@@ -1815,6 +1816,7 @@ fn parent_link_field(target: &ModelKey) -> (FieldClass, Call) {
         FieldClass {
             kind: Kind::OneToOne,
             path: "django.db.models.OneToOneField".to_owned(),
+            defaults: &[],
         },
         Call {
             func: Ref {

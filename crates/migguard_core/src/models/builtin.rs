@@ -18,6 +18,8 @@ pub fn source(module: &str) -> Option<&'static str> {
         // Libraries' abstract models whose fields are fixed (read off
         // django-solo 2.5's source).
         "solo.models" => SOLO_MODELS,
+        // django-tree-queries 0.28.
+        "tree_queries.models" => TREE_QUERIES_MODELS,
         _ => return None,
     })
 }
@@ -231,6 +233,25 @@ from django.db import models
 
 class SingletonModel(models.Model):
     singleton_instance_id = 1
+
+    class Meta:
+        abstract = True
+"#;
+
+const TREE_QUERIES_MODELS: &str = r#"
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+from tree_queries.fields import TreeNodeForeignKey
+
+class TreeNode(models.Model):
+    parent = TreeNodeForeignKey(
+        "self",
+        blank=True,
+        null=True,
+        on_delete=models.CASCADE,
+        verbose_name=_("parent"),
+        related_name="children",
+    )
 
     class Meta:
         abstract = True

@@ -200,6 +200,9 @@ impl Kind {
 pub struct FieldClass {
     pub kind: Kind,
     pub path: String,
+    /// Keyword arguments the class's `__init__` sets when they are not
+    /// given (`kwargs.setdefault("on_delete", CASCADE)`), as dotted names.
+    pub defaults: &'static [(&'static str, &'static str)],
 }
 
 impl FieldClass {
@@ -211,6 +214,7 @@ impl FieldClass {
         Some(FieldClass {
             kind,
             path: format!("django.db.models.{name}"),
+            defaults: &[],
         })
     }
 
@@ -220,67 +224,103 @@ impl FieldClass {
         FieldClass::django(path).or_else(|| {
             LIBRARY_FIELDS
                 .iter()
-                .find(|(written, aliases, _)| path == *written || aliases.contains(&path))
-                .map(|(written, _, kind)| FieldClass {
-                    kind: *kind,
-                    path: (*written).to_owned(),
+                .find(|f| path == f.path || f.aliases.contains(&path))
+                .map(|f| FieldClass {
+                    kind: f.kind,
+                    path: f.written.unwrap_or(f.path).to_owned(),
+                    defaults: f.defaults,
                 })
         })
     }
 }
 
+/// A library's field class whose `deconstruct()` is a Django class's.
+pub struct LibraryField {
+    /// Where the class is defined.
+    pub path: &'static str,
+    /// Other paths it is imported as.
+    pub aliases: &'static [&'static str],
+    /// The Django class whose deconstruction it shares.
+    pub kind: Kind,
+    /// The path its `deconstruct()` writes, when not its own.
+    pub written: Option<&'static str>,
+    /// Arguments its `__init__` sets by default.
+    pub defaults: &'static [(&'static str, &'static str)],
+}
+
+const fn library(path: &'static str, aliases: &'static [&'static str], kind: Kind) -> LibraryField {
+    LibraryField {
+        path,
+        aliases,
+        kind,
+        written: None,
+        defaults: &[],
+    }
+}
+
 /// Field classes outside `django.db.models` whose `deconstruct()` is the
-/// one of a Django class, unchanged but for the path: they define neither
-/// `__init__` nor `deconstruct` that changes the arguments (read off their
-/// sources: Django 5.2's `contrib.postgres`, django-mptt 0.16). Each is the
-/// path the writer uses (the defining module), the paths it is imported
-/// as, and the class whose deconstruction it shares.
-pub const LIBRARY_FIELDS: &[(&str, &[&str], Kind)] = &[
-    (
+/// one of a Django class but for the path and the defaults noted (read off
+/// their sources: Django 5.2's `contrib.postgres`, django-mptt 0.21,
+/// django-annoying 0.10, django-modelcluster 6.5, django-tree-queries 0.28).
+pub const LIBRARY_FIELDS: &[LibraryField] = &[
+    library(
         "django.contrib.postgres.fields.hstore.HStoreField",
         &["django.contrib.postgres.fields.HStoreField"],
         Kind::Base,
     ),
-    (
+    library(
         "django.contrib.postgres.fields.ranges.IntegerRangeField",
         &["django.contrib.postgres.fields.IntegerRangeField"],
         Kind::Base,
     ),
-    (
+    library(
         "django.contrib.postgres.fields.ranges.BigIntegerRangeField",
         &["django.contrib.postgres.fields.BigIntegerRangeField"],
         Kind::Base,
     ),
-    (
+    library(
         "django.contrib.postgres.fields.ranges.DateRangeField",
         &["django.contrib.postgres.fields.DateRangeField"],
         Kind::Base,
     ),
-    (
+    library(
         "django.contrib.postgres.search.SearchVectorField",
         &[],
         Kind::Base,
     ),
-    (
+    library(
         "django.contrib.postgres.search.SearchQueryField",
         &[],
         Kind::Base,
     ),
-    (
+    library(
         "mptt.fields.TreeForeignKey",
         &["mptt.models.TreeForeignKey"],
         Kind::ForeignKey,
     ),
-    (
+    library(
         "mptt.fields.TreeOneToOneField",
         &["mptt.models.TreeOneToOneField"],
         Kind::OneToOne,
     ),
-    (
+    library(
         "mptt.fields.TreeManyToManyField",
         &["mptt.models.TreeManyToManyField"],
         Kind::ManyToMany,
     ),
+    library("annoying.fields.AutoOneToOneField", &[], Kind::OneToOne),
+    LibraryField {
+        defaults: &[("on_delete", "django.db.models.CASCADE")],
+        ..library("modelcluster.fields.ParentalKey", &[], Kind::ForeignKey)
+    },
+    LibraryField {
+        written: Some("django.db.models.ForeignKey"),
+        ..library(
+            "tree_queries.fields.TreeNodeForeignKey",
+            &["tree_queries.models.TreeNodeForeignKey"],
+            Kind::ForeignKey,
+        )
+    },
 ];
 
 /// An argument of a field call by parameter name (keyword, or positional
@@ -432,6 +472,11 @@ pub fn deconstruct(class: &FieldClass, call: &Call, ctx: &FieldCtx<'_>) -> Resul
         if !value.is_fully_literal() {
             return Err(format!("`{name}` is not known statically"));
         }
+    }
+    for (name, path) in class.defaults {
+        given
+            .entry((*name).to_owned())
+            .or_insert_with(|| Value::Ref(reference(*path)));
     }
     given.remove("name");
     if ctx.force_pk {

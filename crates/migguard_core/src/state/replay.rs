@@ -224,6 +224,7 @@ impl Engine<'_> {
             | ValidateConstraint => Ok(()),
             // Handled by the caller; nothing of their own.
             SeparateDatabaseAndState | RunSQL => Ok(()),
+            Custom if STATELESS_LIBRARY_OPERATIONS.contains(&ctx.op.callee.path.as_str()) => Ok(()),
             Custom => Err(format!(
                 "custom operation {}: its effect on the state is unknown",
                 ctx.op.callee.path
@@ -231,6 +232,13 @@ impl Engine<'_> {
         }
     }
 }
+
+/// Operations of libraries whose `state_forwards` does nothing (read off
+/// their sources): django-migration-linter 6's `IgnoreMigration`.
+const STATELESS_LIBRARY_OPERATIONS: &[&str] = &[
+    "django_migration_linter.IgnoreMigration",
+    "django_migration_linter.operations.IgnoreMigration",
+];
 
 /// "`op` on `app.model`: the model is not in the state".
 pub(crate) fn missing_model(app: &str, model: &str) -> String {
