@@ -138,13 +138,27 @@ def extract_pypi(project, work, dest):
                 wheel.extract(member, dest)
 
 
+def toml_value(value):
+    if isinstance(value, dict):
+        return "{ " + ", ".join(f"{k} = {toml_value(v)}" for k, v in value.items()) + " }"
+    if isinstance(value, list):
+        return "[" + ", ".join(toml_value(v) for v in value) + "]"
+    return json.dumps(value)
+
+
 def write_config(project, root):
+    """Add the project's `config` as a [tool.migguard] table of its
+    pyproject.toml, unless it has one already."""
     config = project.get("config")
-    if not config or os.path.exists(os.path.join(root, "pyproject.toml")):
+    if not config:
         return
-    lines = ["[tool.migguard]"] + [f"{key} = {json.dumps(value)}" for key, value in config.items()]
-    with open(os.path.join(root, "pyproject.toml"), "w") as f:
-        f.write("\n".join(lines) + "\n")
+    path = os.path.join(root, "pyproject.toml")
+    text = open(path).read() if os.path.exists(path) else ""
+    if "[tool.migguard]" in text:
+        return
+    lines = ["[tool.migguard]"] + [f"{key} = {toml_value(value)}" for key, value in config.items()]
+    with open(path, "a") as f:
+        f.write(("\n" if text and not text.endswith("\n") else "") + "\n".join(lines) + "\n")
 
 
 # --- measuring ------------------------------------------------------------------
@@ -207,7 +221,11 @@ def measure(migguard, project, root, recall_limit):
     before = check(migguard, root)
     diagnostics = before["diagnostics"]
     rules = collections.Counter(d["rule"] for d in diagnostics)
-    errors = [d for d in diagnostics if d["severity"] == "error"]
+    # Findings the manifest records as real (verified with Django): not
+    # counted against precision.
+    known = [(k["path"], k["rule"]) for k in project.get("known", [])]
+    real = [d for d in diagnostics if d["severity"] == "error" and (d.get("path"), d["rule"]) in known]
+    errors = [d for d in diagnostics if d["severity"] == "error" and d not in real]
     summary = before["summary"]
     on_disk = migration_modules(root)
     graph_json = graph(migguard, root)
@@ -234,6 +252,7 @@ def measure(migguard, project, root, recall_limit):
         "migrations": summary.get("migrations"),
         "on_disk": len(on_disk),
         "errors": len(errors),
+        "real": len(real),
         "warnings": summary["warnings"],
         "infos": summary["infos"],
         "mg202": rules.get("unresolved-model", 0),
@@ -253,6 +272,12 @@ def read_share(row):
     return min(1.0, (row["migrations"] or 0) / row["on_disk"])
 
 
+def errors_cell(row):
+    """Unexpected errors, and the real ones the manifest records."""
+    real = row.get("real")
+    return f"{row['errors']} (+{real} real)" if real else str(row["errors"])
+
+
 def table(rows):
     lines = [
         "| project | source | apps | migrations read / on disk | errors | warnings | infos "
@@ -266,7 +291,7 @@ def table(rows):
         recall = f"{r['recall_hits']}/{r['recall_tries']}" if r["recall_tries"] else "-"
         lines.append(
             f"| {r['project']} | `{r['source']}` | {r['apps']} | {r['migrations']} / {r['on_disk']} "
-            f"({read_share(r):.0%}) | {r['errors']} | {r['warnings']} | {r['infos']} | {r['mg202']} "
+            f"({read_share(r):.0%}) | {errors_cell(r)} | {r['warnings']} | {r['infos']} | {r['mg202']} "
             f"| {r['uncertain']} | {recall} |")
     hits = sum(r.get("recall_hits", 0) for r in rows)
     tries = sum(r.get("recall_tries", 0) for r in rows)

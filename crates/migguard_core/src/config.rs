@@ -38,6 +38,11 @@ pub struct Options {
     pub manage_py: Option<String>,
     /// Dotted settings module: `config.settings`.
     pub settings: Option<String>,
+    /// Directories (relative to the project root) Python imports the
+    /// project's packages from, besides `manage.py`'s: `["src"]`. A `src/`
+    /// holding packages is one without saying.
+    #[serde(default)]
+    pub python_path: Vec<String>,
     /// The installed apps, as `INSTALLED_APPS` entries (`shop.orders`,
     /// `accounts.apps.AccountsConfig`), for a project whose settings compute
     /// them: replaces what is read from the settings module.

@@ -352,3 +352,68 @@ fn a_package_counted_only_by_guess_is_never_an_error() {
         .iter()
         .all(|d| d.severity != migguard_core::diagnostic::Severity::Error));
 }
+
+#[test]
+fn apps_under_src_are_found_when_manage_py_is_elsewhere() {
+    // django-oscar: manage.py in `sandbox/`, the apps in `src/oscar/`
+    // (setup.py `package_dir={"": "src"}`).
+    let source = MemorySource::new("test")
+        .with(
+            "sandbox/manage.py",
+            "import os\nos.environ.setdefault('DJANGO_SETTINGS_MODULE', 'settings')\n",
+        )
+        .with(
+            "sandbox/settings.py",
+            "INSTALLED_APPS = ['django.contrib.auth', 'oscar.apps.catalogue.apps.CatalogueConfig']\nINSTALLED_APPS.insert(INSTALLED_APPS.index('django.contrib.auth'), 'sandbox_extra')\n",
+        )
+        .with("src/oscar/__init__.py", "")
+        .with("src/oscar/apps/__init__.py", "")
+        .with("src/oscar/apps/catalogue/__init__.py", "")
+        .with(
+            "src/oscar/apps/catalogue/apps.py",
+            "from django.apps import AppConfig\n\nclass CatalogueConfig(AppConfig):\n    label = 'catalogue'\n    name = 'oscar.apps.catalogue'\n",
+        )
+        .with("src/oscar/apps/catalogue/migrations/__init__.py", "")
+        .with("src/oscar/apps/catalogue/migrations/0001_initial.py", MIGRATION)
+        // Not installed.
+        .with("tests/_site/apps/myapp/migrations/__init__.py", "")
+        .with("tests/_site/apps/myapp/migrations/0001_initial.py", MIGRATION);
+    let project = analyze(&source, &Settings::default(), &AnalyzeOptions::default()).unwrap();
+    let apps: Vec<(&str, &str)> = project
+        .discovery
+        .apps
+        .iter()
+        .map(|a| (a.label.as_str(), a.dir.as_str()))
+        .collect();
+    assert_eq!(apps, vec![("catalogue", "src/oscar/apps/catalogue")]);
+    assert!(project.diagnostics.is_empty(), "{:#?}", project.diagnostics);
+}
+
+#[test]
+fn migrations_turned_off_by_test_settings_are_named() {
+    // django-cms' only settings are its test settings.
+    let source = with_settings(
+        "INSTALLED_APPS = ['django.contrib.auth', 'blog']\nMIGRATION_MODULES = {'auth': None, 'blog': None}\n",
+    );
+    let project = analyze(&source, &Settings::default(), &AnalyzeOptions::default()).unwrap();
+    let [d] = project.diagnostics.as_slice() else {
+        panic!("{:#?}", project.diagnostics)
+    };
+    assert_eq!(d.rule, migguard_core::rules::Rule::NoMigrationsFound);
+    assert!(
+        d.message.contains("turns off the migrations of `blog`"),
+        "{}",
+        d.message
+    );
+    // `migration-modules` in the configuration turns them back on.
+    let settings = migguard_core::config::Options::from_pyproject(
+        "[tool.migguard]\nmigration-modules = { blog = 'blog.migrations' }\n",
+        "pyproject.toml",
+    )
+    .unwrap()
+    .resolve("pyproject.toml")
+    .unwrap();
+    let project = analyze(&source, &settings, &AnalyzeOptions::default()).unwrap();
+    assert_eq!(project.discovery.apps.len(), 1);
+    assert_eq!(project.discovery.files.len(), 1);
+}

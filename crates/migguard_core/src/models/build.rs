@@ -70,7 +70,7 @@ pub(crate) struct AppTable {
 }
 
 impl AppTable {
-    pub fn new(project: &Project, env: &Env<'_>, base_dir: &str) -> AppTable {
+    pub fn new(project: &Project, env: &Env<'_>, roots: &[String]) -> AppTable {
         let settings_auto = match project.settings.values.get("DEFAULT_AUTO_FIELD") {
             Some(Value::Str(s)) => Some(s.clone()),
             Some(_) => None,
@@ -91,10 +91,18 @@ impl AppTable {
             });
         let mut apps = Vec::new();
         for app in &project.discovery.apps {
-            let dir = match app.dir.strip_prefix(base_dir) {
-                Some(rest) if !base_dir.is_empty() => rest.trim_start_matches('/').to_owned(),
-                _ => app.dir.clone(),
-            };
+            // The app's package as imported: from the first import root
+            // that holds it.
+            let dir = roots
+                .iter()
+                .filter(|root| !root.is_empty())
+                .find_map(|root| {
+                    app.dir
+                        .strip_prefix(root.as_str())
+                        .and_then(|rest| rest.strip_prefix('/'))
+                        .map(str::to_owned)
+                })
+                .unwrap_or_else(|| app.dir.clone());
             if dir.is_empty() {
                 continue;
             }

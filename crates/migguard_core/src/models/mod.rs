@@ -314,10 +314,11 @@ fn analyze_here<'r>(
         .as_deref()
         .and_then(|p| p.rsplit_once('/').map(|(d, _)| d.to_owned()))
         .unwrap_or_default();
-    let index = ModuleIndex::new(source, files, &base_dir).with_cache(cache);
+    let roots = project.settings.roots();
+    let index = ModuleIndex::new(source, files, &roots).with_cache(cache);
     let env = Env::new(index, &project.settings);
     let mut analysis = Analysis::default();
-    let apps = build::AppTable::new(project, &env, &base_dir);
+    let apps = build::AppTable::new(project, &env, &roots);
     build::analyze(&env, &apps, project, replay, &mut analysis);
     analysis.patches = django_patches(project, source, files, &base_dir);
     analysis.unresolved.sort_by(|a, b| {

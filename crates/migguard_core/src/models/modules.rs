@@ -101,15 +101,22 @@ pub struct ModuleIndex<'s> {
 
 impl<'s> ModuleIndex<'s> {
     /// Index every `.py` file under the project root, named from the root
-    /// and, when `manage.py` lives in a subdirectory, from that directory
-    /// too (Django puts it on `sys.path`).
-    pub fn new(source: &'s dyn ProjectSource, files: &[String], base_dir: &str) -> ModuleIndex<'s> {
+    /// and from each import root (`manage.py`'s directory, which Django
+    /// puts on `sys.path`, a `src/`): a name an earlier root gives wins.
+    pub fn new(
+        source: &'s dyn ProjectSource,
+        files: &[String],
+        roots: &[String],
+    ) -> ModuleIndex<'s> {
         let mut out = BTreeMap::new();
-        let mut roots = vec![String::new()];
-        if !base_dir.is_empty() {
-            roots.push(format!("{base_dir}/"));
+        let mut prefixes = vec![String::new()];
+        // Later roots first, so that the first root's names are inserted last.
+        for root in roots.iter().rev() {
+            if !root.is_empty() {
+                prefixes.push(format!("{root}/"));
+            }
         }
-        for root in &roots {
+        for root in &prefixes {
             for path in files {
                 let Some(rel) = path.strip_prefix(root.as_str()) else {
                     continue;
@@ -406,7 +413,7 @@ mod tests {
             .with("core/models/base.py", "from django.db import models\nclass Stamped(models.Model):\n    class Meta:\n        abstract = True\n")
             .with("core/models/consts.py", "MAX = 10\n");
         let files = source.list().unwrap();
-        let index = ModuleIndex::new(&source, &files, "");
+        let index = ModuleIndex::new(&source, &files, &[]);
         assert_eq!(
             index.lookup("core.models.Stamped"),
             Symbol::Class(ClassId {
@@ -456,7 +463,7 @@ mod tests {
             )
             .with("core/models/private.py", "_HIDDEN = 1\nMODEL = 2\n");
         let files = source.list().unwrap();
-        let index = ModuleIndex::new(&source, &files, "");
+        let index = ModuleIndex::new(&source, &files, &[]);
         let class = |module: &str, qualname: &str| {
             Symbol::Class(ClassId {
                 module: module.into(),

@@ -687,6 +687,12 @@ fn settings_steps(
                         Value::Int(at) => {
                             SettingsStep::Insert(name, at, settings_value(reader, item))
                         }
+                        // `INSTALLED_APPS.insert(INSTALLED_APPS.index("cms"),
+                        // app)` (django-cms): where is not known, what is.
+                        // Which apps are installed does not depend on it.
+                        _ if name == "INSTALLED_APPS" => {
+                            SettingsStep::Append(name, settings_value(reader, item))
+                        }
                         _ => SettingsStep::Unknown(name),
                     },
                     // `update`, `remove`, `pop`, `setdefault`, ...: changed

@@ -92,7 +92,7 @@ pub fn discover(
 ) -> Discovery {
     let mut out = Discovery::default();
     let listed: BTreeSet<&str> = files.iter().map(String::as_str).collect();
-    let (installed, unread, open) = match installed_apps(settings, django) {
+    let (installed, unread, open) = match installed_apps(settings, django, &listed) {
         Ok((installed, open)) if open.is_empty() => (Some(installed), None, open),
         // Entries that cannot be evaluated beside ones that can: the named
         // apps are installed; when none of them has migrations here, the
@@ -120,7 +120,7 @@ pub fn discover(
         }
         Err(reason) => (None, Some(reason), Vec::new()),
     };
-    let base_dir = django.base_dir();
+    let roots = django.roots();
     let modules = migration_modules(settings, django);
     // Packages named by MIGRATION_MODULES, by the dotted name Django
     // imports (relative to manage.py's directory).
@@ -129,14 +129,18 @@ pub fn discover(
         .filter_map(|(app, module)| Some((module.as_deref()?, app.as_str())))
         .collect();
     let mut by_label: BTreeMap<String, App> = BTreeMap::new();
+    // Apps whose migrations MIGRATION_MODULES turns off (`{"cms": None}`).
+    let mut disabled: Vec<String> = Vec::new();
     for path in files {
         if file_name(path) != "__init__.py" || settings.is_excluded(path) {
             continue;
         }
         let package_dir = parent(path);
         let package = dotted(package_dir);
-        let importable = dotted(strip_dir(package_dir, &base_dir));
-        let (label, app_dir) = if let Some(app) = overrides.get(importable.as_str()) {
+        let override_app = roots
+            .iter()
+            .find_map(|root| overrides.get(dotted(strip_dir(package_dir, root)).as_str()));
+        let (label, app_dir) = if let Some(app) = override_app {
             // The app's own directory: the installed one named like its
             // label, else the package's parent (`blog.db_migrations`).
             let app_dir = installed
@@ -185,7 +189,10 @@ pub fn discover(
             }
             // MIGRATION_MODULES points this app elsewhere (or, with None,
             // nowhere): Django never reads its `migrations` package.
-            if modules.contains_key(&label) {
+            if let Some(module) = modules.get(&label) {
+                if module.is_none() && !disabled.contains(&label) {
+                    disabled.push(label);
+                }
                 continue;
             }
             (label, app_dir)
@@ -282,6 +289,11 @@ pub fn discover(
     };
     if out.apps.is_empty() {
         let looked = match (&unread, &django.module) {
+            (None, Some(module)) if !disabled.is_empty() => format!(
+                "MIGRATION_MODULES in `{module}` turns off the migrations of {} (set to None, \
+                 as test settings do); point `settings` at the settings the project migrates with",
+                quoted(&disabled)
+            ),
             (Some(reason), _) => format!("{reason}; no `migrations` package was found either"),
             (None, Some(module)) => format!(
                 "none of the INSTALLED_APPS of `{module}` has a `migrations` package in the tree"
@@ -385,7 +397,11 @@ struct NamedConfig {
 /// (`*env_apps`, `get_core_apps()`), as written.
 type InstalledApps = (BTreeMap<String, Option<NamedConfig>>, Vec<String>);
 
-fn installed_apps(settings: &Settings, django: &DjangoSettings) -> Result<InstalledApps, String> {
+fn installed_apps(
+    settings: &Settings,
+    django: &DjangoSettings,
+    listed: &BTreeSet<&str>,
+) -> Result<InstalledApps, String> {
     let configured;
     let entries: &[Value] = match &settings.options.apps {
         Some(apps) => {
@@ -421,7 +437,14 @@ fn installed_apps(settings: &Settings, django: &DjangoSettings) -> Result<Instal
             }
         }
     };
-    let base = django.base_dir();
+    let roots = django.roots();
+    let join = |root: &str, rel: &str| {
+        if root.is_empty() {
+            rel.to_owned()
+        } else {
+            format!("{root}/{rel}")
+        }
+    };
     let mut out: BTreeMap<String, Option<NamedConfig>> = BTreeMap::new();
     let mut open = Vec::new();
     for entry in entries {
@@ -455,13 +478,18 @@ fn installed_apps(settings: &Settings, django: &DjangoSettings) -> Result<Instal
             .filter(|p| p.starts_with(|c: char| c.is_ascii_uppercase()))
             .copied();
         let modules = &parts[..parts.len() - usize::from(class.is_some())];
+        // The first import root that has the entry's package (`src/` for
+        // `oscar.apps.catalogue` when manage.py is in `sandbox/`).
+        let whole = modules.join("/");
+        let base = roots
+            .iter()
+            .find(|root| {
+                let dir = join(root, &whole);
+                has_dir(listed, &dir) || listed.contains(format!("{dir}.py").as_str())
+            })
+            .unwrap_or(&roots[0]);
         for end in 1..=modules.len() {
-            let rel = modules[..end].join("/");
-            let dir = if base.is_empty() {
-                rel
-            } else {
-                format!("{base}/{rel}")
-            };
+            let dir = join(base, &modules[..end].join("/"));
             // `blog.apps.BlogConfig` names the class of `blog/apps.py`,
             // `blog.config.BlogAppConfig` that of `blog/config.py`.
             let named = match (class, modules.get(end)) {
@@ -478,6 +506,15 @@ fn installed_apps(settings: &Settings, django: &DjangoSettings) -> Result<Instal
         }
     }
     Ok((out, open))
+}
+
+/// True when some listed file is under `dir`.
+fn has_dir(listed: &BTreeSet<&str>, dir: &str) -> bool {
+    let prefix = format!("{dir}/");
+    listed
+        .range(prefix.as_str()..)
+        .next()
+        .is_some_and(|f| f.starts_with(&prefix))
 }
 
 /// `a`, `b`: entries as written, quoted for a message.

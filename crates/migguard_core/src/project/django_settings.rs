@@ -23,6 +23,10 @@ pub struct DjangoSettings {
     pub auth_user_model: String,
     /// Other swappable settings from `[tool.migguard] swappable`.
     pub swappable: HashMap<String, String>,
+    /// Where Python imports the project's packages from, project-relative,
+    /// in order: `manage.py`'s directory, `[tool.migguard] python-path`, a
+    /// `src/` of packages, the project root.
+    pub import_roots: Vec<String>,
 }
 
 impl DjangoSettings {
@@ -30,6 +34,16 @@ impl DjangoSettings {
     /// the directory Django's imports start from.
     pub fn base_dir(&self) -> String {
         dir_of(self.manage_py.as_deref())
+    }
+
+    /// The import roots, `manage.py`'s directory first (see
+    /// [`DjangoSettings::import_roots`]); never empty.
+    pub fn roots(&self) -> Vec<String> {
+        if self.import_roots.is_empty() {
+            vec![self.base_dir()]
+        } else {
+            self.import_roots.clone()
+        }
     }
 
     /// The model a swappable setting names (`AUTH_USER_MODEL` ->
@@ -80,11 +94,29 @@ impl DjangoSettings {
                     .map(str::to_owned)
             })
             .unwrap_or_else(|| "auth.User".to_owned());
+        let mut import_roots = vec![base_dir.clone()];
+        let src_layout = files.iter().any(|f| {
+            f.strip_prefix("src/")
+                .and_then(|rest| rest.split_once('/'))
+                .is_some_and(|(_, file)| file == "__init__.py")
+        });
+        for root in options
+            .python_path
+            .iter()
+            .map(|r| r.trim_matches('/').to_owned())
+            .chain(src_layout.then(|| "src".to_owned()))
+            .chain([String::new()])
+        {
+            if !import_roots.contains(&root) {
+                import_roots.push(root);
+            }
+        }
         DjangoSettings {
             module,
             manage_py,
             module_path,
             values,
+            import_roots,
             auth_user_model,
             swappable: options
                 .swappable
