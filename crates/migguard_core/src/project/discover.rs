@@ -45,8 +45,8 @@ pub struct Discovery {
     pub files: Vec<MigrationFile>,
     pub diagnostics: Vec<Diagnostic>,
     /// The apps were guessed from the tree's `migrations` packages because
-    /// `INSTALLED_APPS` could not be followed: Django may load none of a
-    /// given package.
+    /// the project's `INSTALLED_APPS` could not be followed: Django may load
+    /// none of a given package.
     pub guessed: bool,
 }
 
@@ -276,7 +276,12 @@ pub fn discover(
         }
     }
     out.apps = by_label.into_values().collect();
-    out.guessed = installed.is_none() && !out.apps.is_empty();
+    // Without any settings (a reusable app's repository) every migrations
+    // package is the right answer; with settings that could not be
+    // followed it is a guess.
+    out.guessed = installed.is_none()
+        && !out.apps.is_empty()
+        && (django.module.is_some() || django.manage_py.is_some());
     // Where a finding about the settings points: the settings file, else
     // manage.py, else the project itself.
     let settings_location = || {
