@@ -59,6 +59,10 @@ const MAX_APP_MODULES: usize = 256;
 pub(crate) struct AppEntry {
     pub label: String,
     pub module: String,
+    /// The same package under other import roots (`core` from
+    /// `src/baserow/`, `baserow.core` from `src/`), when INSTALLED_APPS did
+    /// not say which name Django imports.
+    pub aliases: Vec<String>,
     /// `None` when it cannot be known (no settings module found).
     pub auto_field: Option<String>,
 }
@@ -91,22 +95,34 @@ impl AppTable {
             });
         let mut apps = Vec::new();
         for app in &project.discovery.apps {
-            // The app's package as imported: from the first import root
-            // that holds it.
-            let dir = roots
+            // The app's package as imported: as INSTALLED_APPS names it,
+            // else from the first import root that holds it.
+            let mut names: Vec<String> = roots
                 .iter()
-                .filter(|root| !root.is_empty())
-                .find_map(|root| {
+                .filter_map(|root| {
+                    if root.is_empty() {
+                        return Some(app.dir.clone());
+                    }
                     app.dir
                         .strip_prefix(root.as_str())
                         .and_then(|rest| rest.strip_prefix('/'))
                         .map(str::to_owned)
                 })
-                .unwrap_or_else(|| app.dir.clone());
-            if dir.is_empty() {
+                .map(|dir| dir.replace('/', "."))
+                .filter(|name| !name.is_empty())
+                .collect();
+            names.dedup();
+            let (module, aliases) = match &app.module {
+                Some(module) => (module.clone(), Vec::new()),
+                None if names.is_empty() => (String::new(), Vec::new()),
+                None => {
+                    let first = names.remove(0);
+                    (first, names)
+                }
+            };
+            if module.is_empty() {
                 continue;
             }
-            let module = dir.replace('/', ".");
             let entry = installed.as_ref().map(|list| {
                 list.iter()
                     .find(|e| **e == module || e.starts_with(&format!("{module}.")))
@@ -162,6 +178,7 @@ impl AppTable {
             apps.push(AppEntry {
                 label: app.label.clone(),
                 module,
+                aliases,
                 auto_field,
             });
         }
@@ -193,9 +210,15 @@ impl AppTable {
     pub fn app_of_module(&self, module: &str) -> Option<String> {
         self.apps
             .iter()
-            .filter(|a| module == a.module || module.starts_with(&format!("{}.", a.module)))
-            .max_by_key(|a| a.module.len())
-            .map(|a| a.label.clone())
+            .filter_map(|a| {
+                std::iter::once(&a.module)
+                    .chain(&a.aliases)
+                    .filter(|m| module == m.as_str() || module.starts_with(&format!("{m}.")))
+                    .map(|m| (m.len(), a))
+                    .max_by_key(|(len, _)| *len)
+            })
+            .max_by_key(|(len, _)| *len)
+            .map(|(_, a)| a.label.clone())
             .or_else(|| builtin::app_label(module).map(str::to_owned))
     }
 
@@ -479,9 +502,10 @@ impl Builder<'_, '_> {
                     // A model of a module of no app needs `Meta.app_label`
                     // (Django refuses it otherwise).
                     let Some(label) = facts.app_label.clone().or_else(|| {
-                        (module_name == app.module
-                            || module_name.starts_with(&format!("{}.", app.module)))
-                        .then(|| app.label.clone())
+                        std::iter::once(&app.module)
+                            .chain(&app.aliases)
+                            .any(|m| module_name == *m || module_name.starts_with(&format!("{m}.")))
+                            .then(|| app.label.clone())
                     }) else {
                         continue;
                     };
@@ -551,6 +575,7 @@ fn app_modules(
     app_module: &str,
 ) -> Vec<String> {
     let prefix = format!("{app_module}.");
+    let own_label = apps.app_of_module(app_module);
     let mut seen: Vec<String> = vec![models_module.to_owned()];
     // Modules of the app that its AppConfig imports (in `ready()`, say):
     // Django imports them at start-up, and the models they define count.
@@ -583,7 +608,11 @@ fn app_modules(
         }
         let ours = |name: &str| {
             name.starts_with(&prefix)
-                || (apps.app_of_module(name).is_none() && builtin::source(name).is_none())
+                || match apps.app_of_module(name) {
+                    // The app's package under another import root.
+                    Some(label) => Some(label) == own_label,
+                    None => builtin::source(name).is_none(),
+                }
         };
         for target in targets {
             if !ours(&target) || target.contains(".migrations") {

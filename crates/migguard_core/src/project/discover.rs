@@ -29,6 +29,9 @@ pub struct App {
     /// The content of `max_migration.txt` in the migrations package, when
     /// the project keeps one (see `migguard lock`).
     pub max_migration: Option<String>,
+    /// The app's package as `INSTALLED_APPS` names it (`baserow.core`),
+    /// when it was found through an entry.
+    pub module: Option<String>,
 }
 
 /// One migration module found on disk.
@@ -140,23 +143,27 @@ pub fn discover(
         let override_app = roots
             .iter()
             .find_map(|root| overrides.get(dotted(strip_dir(package_dir, root)).as_str()));
-        let (label, app_dir) = if let Some(app) = override_app {
+        let (label, app_dir, module) = if let Some(app) = override_app {
             // The app's own directory: the installed one named like its
             // label, else the package's parent (`blog.db_migrations`).
             let app_dir = installed
                 .as_ref()
                 .and_then(|i| i.keys().find(|d| file_name(d) == *app).cloned())
                 .unwrap_or_else(|| parent(package_dir).to_owned());
-            ((*app).to_owned(), app_dir)
+            let module = installed
+                .as_ref()
+                .and_then(|i| i.get(&app_dir))
+                .map(|e| e.module.clone());
+            ((*app).to_owned(), app_dir, module)
         } else if file_name(package_dir) == "migrations" {
             let app_dir = parent(package_dir).to_owned();
-            let named = match &installed {
+            let (named, module) = match &installed {
                 Some(installed) => match installed.get(&app_dir) {
-                    Some(named) => named.as_ref(),
+                    Some(entry) => (entry.named.as_ref(), Some(entry.module.clone())),
                     // Not in INSTALLED_APPS: Django never loads it.
                     None => continue,
                 },
-                None => None,
+                None => (None, None),
             };
             let in_app = |file: &str| {
                 if app_dir.is_empty() {
@@ -189,13 +196,13 @@ pub fn discover(
             }
             // MIGRATION_MODULES points this app elsewhere (or, with None,
             // nowhere): Django never reads its `migrations` package.
-            if let Some(module) = modules.get(&label) {
-                if module.is_none() && !disabled.contains(&label) {
+            if let Some(target) = modules.get(&label) {
+                if target.is_none() && !disabled.contains(&label) {
                     disabled.push(label);
                 }
                 continue;
             }
-            (label, app_dir)
+            (label, app_dir, module)
         } else {
             continue;
         };
@@ -205,6 +212,7 @@ pub fn discover(
             migrations_dir: package_dir.to_owned(),
             migrations_package: package,
             max_migration: None,
+            module,
         };
         if let Some(first) = by_label.get(&label) {
             let mut diagnostic = Diagnostic::new(
@@ -400,7 +408,17 @@ struct NamedConfig {
 /// AppConfig paths.
 /// The second part of the answer lists the entries that cannot be evaluated
 /// (`*env_apps`, `get_core_apps()`), as written.
-type InstalledApps = (BTreeMap<String, Option<NamedConfig>>, Vec<String>);
+type InstalledApps = (BTreeMap<String, InstalledDir>, Vec<String>);
+
+/// A directory an `INSTALLED_APPS` entry may name as the app's package.
+#[derive(Debug, Clone, Default)]
+struct InstalledDir {
+    /// The `AppConfig` the entry names in it, if any.
+    named: Option<NamedConfig>,
+    /// The directory as a dotted module under the import root it was
+    /// found in.
+    module: String,
+}
 
 fn installed_apps(
     settings: &Settings,
@@ -450,7 +468,7 @@ fn installed_apps(
             format!("{root}/{rel}")
         }
     };
-    let mut out: BTreeMap<String, Option<NamedConfig>> = BTreeMap::new();
+    let mut out: BTreeMap<String, InstalledDir> = BTreeMap::new();
     let mut open = Vec::new();
     for entry in entries {
         let dotted = match entry {
@@ -504,9 +522,12 @@ fn installed_apps(
                 }),
                 _ => None,
             };
-            let slot = out.entry(dir).or_default();
+            let slot = out.entry(dir).or_insert_with(|| InstalledDir {
+                named: None,
+                module: modules[..end].join("."),
+            });
             if named.is_some() {
-                *slot = named;
+                slot.named = named;
             }
         }
     }
