@@ -231,7 +231,7 @@ impl AppTable {
 /// configuration), or left at Django's default in a settings module found.
 fn user_model_known(project: &Project) -> bool {
     let settings = &project.settings;
-    let configured = settings.auth_user_model != "auth.User";
+    let configured = settings.auth_user_model_configured || settings.auth_user_model != "auth.User";
     match settings.values.get("AUTH_USER_MODEL") {
         Some(Value::Str(_)) => true,
         Some(_) => configured,
@@ -919,7 +919,7 @@ impl<'e, 'a> Builder<'e, 'a> {
                             if class.has_method("__init__") || class.has_method("deconstruct") {
                                 custom.get_or_insert_with(|| pid.clone());
                             }
-                            if class.has_method("contribute_to_class") {
+                            if class.contributes_privately {
                                 contributes.get_or_insert_with(|| pid.clone());
                             }
                         }
@@ -928,8 +928,8 @@ impl<'e, 'a> Builder<'e, 'a> {
                         if let Some(django) = FieldClass::known(path) {
                             if let Some(contributes) = contributes {
                                 return Attr::Unknown(format!(
-                                    "the field class `{}` defines its own `contribute_to_class`, \
-                                     so whether it is a column of the model is not known",
+                                    "the field class `{}` adds itself to the model privately \
+                                     (`contribute_to_class`), so it may be no column",
                                     contributes.path()
                                 ));
                             }

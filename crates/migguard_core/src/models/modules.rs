@@ -86,6 +86,7 @@ const BUILTINS: &[&str] = &[
     "property",
     "staticmethod",
     "classmethod",
+    "getattr",
 ];
 
 pub struct ModuleIndex<'s> {

@@ -83,6 +83,11 @@ pub struct PyClass {
     /// statement is under (`if settings.X:`), if any: it may not run.
     #[serde(default)]
     pub conditional: Option<Note>,
+    /// A `contribute_to_class` here adds the field privately (passes
+    /// `private_only=True`) or not at all (never calls the parent's): the
+    /// field is no column, and no migration has it.
+    #[serde(default)]
+    pub contributes_privately: bool,
     pub line: u32,
     pub column: u32,
 }
@@ -525,6 +530,7 @@ impl<'a> ModuleReader<'a> {
             body: Vec::new(),
             dynamic: Vec::new(),
             conditional: None,
+            contributes_privately: false,
             line,
             column,
         };
@@ -582,12 +588,25 @@ impl<'a> ModuleReader<'a> {
                         "an assignment to something other than a name".to_owned(),
                     )),
                 },
-                Stmt::FunctionDef(f) => bound.push(Binding {
-                    name: f.name.to_string(),
-                    kind: BindingKind::Function,
-                    line,
-                    column,
-                }),
+                Stmt::FunctionDef(f) => {
+                    if f.name.as_str() == "contribute_to_class" {
+                        let range = stmt.range();
+                        let text = self
+                            .text
+                            .get(usize::from(range.start())..usize::from(range.end()))
+                            .unwrap_or("");
+                        let body = text.split_once(':').map_or("", |(_, b)| b);
+                        out.contributes_privately = body.contains("private_only=True")
+                            || body.contains("virtual_only=True")
+                            || !body.contains("contribute_to_class(");
+                    }
+                    bound.push(Binding {
+                        name: f.name.to_string(),
+                        kind: BindingKind::Function,
+                        line,
+                        column,
+                    })
+                }
                 Stmt::AsyncFunctionDef(f) => bound.push(Binding {
                     name: f.name.to_string(),
                     kind: BindingKind::Function,

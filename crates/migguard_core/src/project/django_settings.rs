@@ -21,6 +21,8 @@ pub struct DjangoSettings {
     pub values: HashMap<String, Value>,
     /// `AUTH_USER_MODEL`: configuration, else settings, else `auth.User`.
     pub auth_user_model: String,
+    /// `AUTH_USER_MODEL` was set in `[tool.migguard]`.
+    pub auth_user_model_configured: bool,
     /// Other swappable settings from `[tool.migguard] swappable`.
     pub swappable: HashMap<String, String>,
     /// Where Python imports the project's packages from, project-relative,
@@ -117,6 +119,7 @@ impl DjangoSettings {
             module_path,
             values,
             import_roots,
+            auth_user_model_configured: options.auth_user_model.is_some(),
             auth_user_model,
             swappable: options
                 .swappable

@@ -22,7 +22,7 @@ use crate::rules::{self, Rule};
 use crate::source::{blob_id, ProjectSource};
 
 /// Bump when the parsed model changes shape, so old cache entries are not used.
-pub const PARSE_FORMAT: u32 = 1;
+pub const PARSE_FORMAT: u32 = 2;
 
 /// Parsed files by content: see `migguard_cli`'s on-disk cache.
 pub trait ParseCache: Sync {
