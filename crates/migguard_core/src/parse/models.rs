@@ -209,6 +209,18 @@ fn static_condition(test: &Expr) -> Option<bool> {
             Some("TYPE_CHECKING" | "typing.TYPE_CHECKING" | "t.TYPE_CHECKING") => Some(false),
             _ => None,
         },
+        // django-oscar's `if not is_model_registered("app", "Model"):`
+        // defines the model unless a fork of the app registered its own
+        // first; that fork is then the installed app, whose modules define
+        // the model unconditionally. For the app that holds this module
+        // the model is not registered yet.
+        Expr::Call(call)
+            if ValueReader::dotted(&call.func).is_some_and(|f| {
+                f == "is_model_registered" || f.ends_with(".is_model_registered")
+            }) =>
+        {
+            Some(false)
+        }
         _ => None,
     }
 }
@@ -1015,5 +1027,18 @@ Post.add_to_class("extra", models.IntegerField())
         // field may be.
         assert_eq!(tag.dynamic.len(), 1, "{:?}", tag.dynamic);
         assert_eq!(tag.dynamic[0].line, 8);
+    }
+
+    #[test]
+    fn a_model_guarded_by_is_model_registered_is_defined() {
+        // django-oscar's apps define each model so.
+        let src = "from django.db import models\nfrom oscar.core.loading import is_model_registered\n__all__ = []\nif not is_model_registered('wishlists', 'WishList'):\n    class WishList(models.Model):\n        pass\n    __all__.append('WishList')\nif settings.X:\n    class Other(models.Model):\n        pass\n";
+        let module = read_module(src.as_bytes(), "wishlists.models", "wishlists").unwrap();
+        let class = |name: &str| match module.binding(name).map(|b| &b.kind) {
+            Some(BindingKind::Class(c)) => c.clone(),
+            _ => panic!("{name}"),
+        };
+        assert_eq!(class("WishList").conditional, None);
+        assert!(class("Other").conditional.is_some());
     }
 }
