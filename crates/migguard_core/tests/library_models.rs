@@ -12,7 +12,7 @@ use migguard_core::rules::{self, Rule};
 use migguard_core::source::MemorySource;
 
 const MODELS: &str = r#"
-from django.contrib.postgres.fields import HStoreField, IntegerRangeField
+from django.contrib.postgres.fields import ArrayField, HStoreField, IntegerRangeField
 from django.contrib.postgres.search import SearchVectorField
 from django.db import models
 from annoying.fields import AutoOneToOneField
@@ -27,6 +27,8 @@ class Folder(models.Model):
     attrs = HStoreField(default=dict)
     pages = IntegerRangeField(null=True)
     search = SearchVectorField(null=True)
+    tags = ArrayField(models.CharField(max_length=10, blank=True), size=8, default=list)
+    grid = ArrayField(ArrayField(models.IntegerField()), null=True)
 
 
 class SiteConfig(SingletonModel):
@@ -38,8 +40,10 @@ class Page(TreeNode):
     summary = AutoOneToOneField("docs.Folder", on_delete=models.CASCADE, related_name="summary")
 "#;
 
-/// What `makemigrations` writes for MODELS (paths as the writer puts them).
+/// What `makemigrations` writes for MODELS (paths as the writer puts them;
+/// the contrib.postgres fields as Django 5.2.19 wrote them).
 const INITIAL: &str = r#"
+import django.contrib.postgres.fields
 import django.contrib.postgres.fields.hstore
 import django.contrib.postgres.fields.ranges
 import django.contrib.postgres.search
@@ -70,6 +74,8 @@ class Migration(migrations.Migration):
                 ("attrs", django.contrib.postgres.fields.hstore.HStoreField(default=dict)),
                 ("pages", django.contrib.postgres.fields.ranges.IntegerRangeField(null=True)),
                 ("search", django.contrib.postgres.search.SearchVectorField(null=True)),
+                ("tags", django.contrib.postgres.fields.ArrayField(base_field=models.CharField(blank=True, max_length=10), default=list, size=8)),
+                ("grid", django.contrib.postgres.fields.ArrayField(base_field=django.contrib.postgres.fields.ArrayField(base_field=models.IntegerField(), size=None), null=True, size=None)),
                 ("parent", mptt.fields.TreeForeignKey(null=True, on_delete=django.db.models.deletion.CASCADE, related_name="children", to="docs.folder")),
             ],
         ),
@@ -121,6 +127,15 @@ fn a_change_to_a_library_field_is_a_missing_migration() {
             "HStoreField(default=dict, null=True)",
         ),
         ("SearchVectorField(null=True)", "SearchVectorField()"),
+        (
+            "max_length=10, blank=True), size=8",
+            "max_length=12, blank=True), size=8",
+        ),
+        ("size=8, default=list", "size=9, default=list"),
+        (
+            "ArrayField(models.IntegerField())",
+            "ArrayField(models.IntegerField(), size=2)",
+        ),
         (
             "title = models.CharField(max_length=50)",
             "title = models.CharField(max_length=80)",

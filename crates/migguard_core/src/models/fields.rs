@@ -51,6 +51,8 @@ pub enum Kind {
     OneToOne,
     ManyToMany,
     Generated,
+    /// `django.contrib.postgres.fields.ArrayField`.
+    Array,
 }
 
 impl Kind {
@@ -148,6 +150,7 @@ impl Kind {
                 "swappable",
             ],
             Generated => Vec::new(),
+            Array => vec!["base_field", "size"],
             _ => FIELD_PARAMS.to_vec(),
         }
     }
@@ -189,6 +192,7 @@ impl Kind {
                 "swappable",
             ],
             Generated => &["expression", "output_field", "db_persist"],
+            Array => &["base_field", "size"],
             _ => &[],
         }
     }
@@ -292,6 +296,36 @@ pub const LIBRARY_FIELDS: &[LibraryField] = &[
         "django.contrib.postgres.search.SearchQueryField",
         &[],
         Kind::Base,
+    ),
+    LibraryField {
+        written: Some("django.contrib.postgres.fields.ArrayField"),
+        ..library(
+            "django.contrib.postgres.fields.array.ArrayField",
+            &["django.contrib.postgres.fields.ArrayField"],
+            Kind::Array,
+        )
+    },
+    // Removed in Django 4.0 and 5.1 but for historical migrations; their
+    // stand-ins deconstruct as the classes they were built on.
+    library(
+        "django.contrib.postgres.fields.jsonb.JSONField",
+        &["django.contrib.postgres.fields.JSONField"],
+        Kind::Json,
+    ),
+    library(
+        "django.contrib.postgres.fields.citext.CICharField",
+        &["django.contrib.postgres.fields.CICharField"],
+        Kind::Char,
+    ),
+    library(
+        "django.contrib.postgres.fields.citext.CIEmailField",
+        &["django.contrib.postgres.fields.CIEmailField"],
+        Kind::Email,
+    ),
+    library(
+        "django.contrib.postgres.fields.citext.CITextField",
+        &["django.contrib.postgres.fields.CITextField"],
+        Kind::Text,
     ),
     library(
         "mptt.fields.TreeForeignKey",
@@ -738,6 +772,26 @@ pub fn deconstruct(class: &FieldClass, call: &Call, ctx: &FieldCtx<'_>) -> Resul
             };
             let output = deconstruct(&output_class, output, &nested)?;
             out.insert("output_field".to_owned(), Value::Call(Box::new(output)));
+        }
+        Array => {
+            // ArrayField.deconstruct: the base field (a clone, written by
+            // its own deconstruct) and `size`, None included.
+            let base = match get("base_field") {
+                Some(Value::Call(c)) => c,
+                _ => return Err("`base_field` is not a field".to_owned()),
+            };
+            let base_class = FieldClass::known(&base.func.path)
+                .ok_or_else(|| format!("`base_field` {} is not known", base.func.path))?;
+            let nested = FieldCtx {
+                force_pk: false,
+                ..*ctx
+            };
+            let base = deconstruct(&base_class, base, &nested)?;
+            out.insert("base_field".to_owned(), Value::Call(Box::new(base)));
+            out.insert(
+                "size".to_owned(),
+                get("size").cloned().unwrap_or(Value::None),
+            );
         }
         ForeignKey | OneToOne | ManyToMany => relation(kind, &given, &mut out, ctx)?,
         _ => {}
