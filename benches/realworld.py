@@ -119,23 +119,41 @@ def extract_git(project, mirror, work, dest):
     proc.wait()
 
 
-def extract_pypi(project, work, dest):
-    """The pinned release's wheel into dest (what site-packages would hold)."""
+def fetch_wheel(spec, work):
+    """The wheel of a pinned release (`name==version`), downloaded once."""
     wheels = os.path.join(work, "wheels")
     os.makedirs(wheels, exist_ok=True)
-    name, version = project["pypi"].split("==")
+    name, version = spec.split("==")
     prefix = f"{name.replace('-', '_').lower()}-{version}-"
     found = [f for f in os.listdir(wheels) if f.lower().startswith(prefix) and f.endswith(".whl")]
     if not found:
         subprocess.run([sys.executable, "-m", "pip", "download", "--quiet", "--no-deps",
                         "--only-binary=:all:", "--python-version", "3.13",
-                        "--dest", wheels, project["pypi"]], check=True, capture_output=True)
+                        "--dest", wheels, spec], check=True, capture_output=True)
         found = [f for f in os.listdir(wheels) if f.lower().startswith(prefix) and f.endswith(".whl")]
-    with zipfile.ZipFile(os.path.join(wheels, found[0])) as wheel:
+    return os.path.join(wheels, found[0])
+
+
+def extract_wheel(path, dest):
+    with zipfile.ZipFile(path) as wheel:
         for member in wheel.infolist():
             if member.filename.endswith(KEEP) and ".dist-info/" not in member.filename \
                     and member.file_size <= MAX_BYTES:
                 wheel.extract(member, dest)
+
+
+def extract_pypi(project, work, dest):
+    """The pinned release's wheel into dest (what site-packages would hold)."""
+    extract_wheel(fetch_wheel(project["pypi"], work), dest)
+
+
+def install_libraries(project, work, root):
+    """The project's pinned `libraries` into a virtualenv's site-packages
+    in the tree (`.venv/lib/python3.13/site-packages`), where migguard
+    finds them as in a developer's checkout."""
+    site = os.path.join(root, ".venv", "lib", "python3.13", "site-packages")
+    for spec in project.get("libraries", []):
+        extract_wheel(fetch_wheel(spec, work), site)
 
 
 def toml_value(value):
@@ -353,6 +371,7 @@ def main():
                     extract_git(project, args.mirror, work, dest)
                 root = os.path.join(dest, project.get("root", ""))
                 write_config(project, root)
+                install_libraries(project, work, root)
                 row = measure(args.migguard, project, root, args.recall)
             except (subprocess.CalledProcessError, RuntimeError, OSError) as err:
                 detail = getattr(err, "stderr", b"") or b""

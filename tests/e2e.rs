@@ -10,4 +10,5 @@ mod merge_rebase;
 mod post_checkout;
 mod pre_commit;
 mod pre_push;
+mod realworld;
 mod sync;

@@ -169,7 +169,49 @@ pub fn load_settings(source: &dyn ProjectSource, root: &Path) -> Result<Settings
         }
         Err(_) => Options::default(),
     };
+    let mut options = options;
+    options.site_packages = site_packages(&options.site_packages, root);
     Ok(options.resolve(&display)?)
+}
+
+/// The `site-packages` directories to read libraries from, as absolute
+/// paths: the configured ones (relative to the project root), else the
+/// active virtualenv's, else one in the project (`.venv`, `venv`, `env`).
+fn site_packages(configured: &[String], root: &Path) -> Vec<String> {
+    let found: Vec<PathBuf> = if !configured.is_empty() {
+        configured.iter().map(|dir| root.join(dir)).collect()
+    } else {
+        let active = std::env::var_os("VIRTUAL_ENV").map(PathBuf::from);
+        active
+            .into_iter()
+            .chain([".venv", "venv", "env"].map(|name| root.join(name)))
+            .flat_map(|venv| venv_site_packages(&venv))
+            .take(1)
+            .collect()
+    };
+    found
+        .into_iter()
+        .filter(|dir| dir.is_dir())
+        .map(|dir| dir.display().to_string())
+        .collect()
+}
+
+/// `lib/python3.X/site-packages` (or Windows' `Lib/site-packages`) of a
+/// virtualenv.
+fn venv_site_packages(venv: &Path) -> Vec<PathBuf> {
+    let mut out: Vec<PathBuf> = std::fs::read_dir(venv.join("lib"))
+        .into_iter()
+        .flatten()
+        .flatten()
+        .map(|entry| entry.path().join("site-packages"))
+        .filter(|dir| dir.is_dir())
+        .collect();
+    out.sort();
+    let windows = venv.join("Lib").join("site-packages");
+    if windows.is_dir() {
+        out.push(windows);
+    }
+    out
 }
 
 /// Where the Django project lives in a repository, as a prefix of `top` (a

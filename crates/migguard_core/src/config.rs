@@ -43,6 +43,13 @@ pub struct Options {
     /// holding packages is one without saying.
     #[serde(default)]
     pub python_path: Vec<String>,
+    /// Where the project's libraries are installed (a virtualenv's
+    /// `site-packages`), read like the project's own modules so that a
+    /// model built on a library's class is compared. Without it, the
+    /// virtualenv of `$VIRTUAL_ENV` or of `.venv`, `venv` or `env` in the
+    /// project is used when there is one.
+    #[serde(default)]
+    pub site_packages: Vec<String>,
     /// The installed apps, as `INSTALLED_APPS` entries (`shop.orders`,
     /// `accounts.apps.AccountsConfig`), for a project whose settings compute
     /// them: replaces what is read from the settings module.

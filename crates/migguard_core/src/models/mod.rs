@@ -315,7 +315,9 @@ fn analyze_here<'r>(
         .and_then(|p| p.rsplit_once('/').map(|(d, _)| d.to_owned()))
         .unwrap_or_default();
     let roots = project.settings.roots();
-    let index = ModuleIndex::new(source, files, &roots).with_cache(cache);
+    let index = ModuleIndex::new(source, files, &roots)
+        .with_cache(cache)
+        .with_libraries(&project.settings.site_packages);
     let env = Env::new(index, &project.settings);
     let mut analysis = Analysis::default();
     let apps = build::AppTable::new(project, &env, &roots);

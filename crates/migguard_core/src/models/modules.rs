@@ -4,6 +4,7 @@
 
 use std::cell::RefCell;
 use std::collections::{BTreeMap, HashMap};
+use std::path::PathBuf;
 use std::rc::Rc;
 
 use super::builtin;
@@ -98,6 +99,11 @@ pub struct ModuleIndex<'s> {
     /// What each dotted path looked up so far names: the same paths
     /// (`models.CharField`, a constants module) come up for every field.
     lookups: RefCell<HashMap<String, Symbol>>,
+    /// Installed libraries (a virtualenv's `site-packages`): top-level
+    /// package name -> the directory holding it.
+    libraries: HashMap<String, PathBuf>,
+    /// Library modules found so far: dotted name -> (file, package).
+    library_files: RefCell<HashMap<String, Option<(PathBuf, String)>>>,
 }
 
 impl<'s> ModuleIndex<'s> {
@@ -157,7 +163,71 @@ impl<'s> ModuleIndex<'s> {
             files: out,
             parsed: RefCell::new(HashMap::new()),
             lookups: RefCell::new(HashMap::new()),
+            libraries: HashMap::new(),
+            library_files: RefCell::new(HashMap::new()),
         }
+    }
+
+    /// Read installed libraries' modules from these `site-packages`
+    /// directories (the first holding a package wins), as the project's
+    /// own are read: a model or field class of a library is then known.
+    /// Django itself is never read from there: migguard carries what it
+    /// knows of Django.
+    pub fn with_libraries(mut self, dirs: &[PathBuf]) -> Self {
+        for dir in dirs {
+            let Ok(entries) = std::fs::read_dir(dir) else {
+                continue;
+            };
+            for entry in entries.flatten() {
+                let name = entry.file_name().to_string_lossy().into_owned();
+                let path = entry.path();
+                let top = if path.join("__init__.py").is_file() {
+                    name
+                } else if let Some(stem) = name.strip_suffix(".py") {
+                    stem.to_owned()
+                } else {
+                    continue;
+                };
+                if top == "django" || !is_identifier(&top) {
+                    continue;
+                }
+                self.libraries.entry(top).or_insert_with(|| dir.clone());
+            }
+        }
+        self
+    }
+
+    /// The file of a library module, when one of the libraries has it.
+    fn library_file(&self, name: &str) -> Option<(PathBuf, String)> {
+        if self.libraries.is_empty() {
+            return None;
+        }
+        if let Some(hit) = self.library_files.borrow().get(name) {
+            return hit.clone();
+        }
+        let top = name.split('.').next().unwrap_or(name);
+        let found = self.libraries.get(top).and_then(|dir| {
+            if !name.split('.').all(is_identifier) {
+                return None;
+            }
+            let rel: PathBuf = name.split('.').collect();
+            let package = rel.join("__init__.py");
+            let package = dir.join(package);
+            if package.is_file() {
+                return Some((package, name.to_owned()));
+            }
+            let file = dir.join(rel.with_extension("py"));
+            file.is_file().then(|| {
+                (
+                    file,
+                    name.rsplit_once('.').map_or("", |(p, _)| p).to_owned(),
+                )
+            })
+        });
+        self.library_files
+            .borrow_mut()
+            .insert(name.to_owned(), found.clone());
+        found
     }
 
     /// Keep and find modules read in `cache`.
@@ -205,7 +275,9 @@ impl<'s> ModuleIndex<'s> {
     /// True when a module of this name is in the project (or is one of the
     /// Django modules migguard carries a model of).
     pub fn has_module(&self, name: &str) -> bool {
-        self.files.contains_key(name) || builtin::source(name).is_some()
+        self.files.contains_key(name)
+            || builtin::source(name).is_some()
+            || self.library_file(name).is_some()
     }
 
     /// The project-relative file of a module (`None` for Django's own).
@@ -226,6 +298,15 @@ impl<'s> ModuleIndex<'s> {
                 name,
                 name.rsplit_once('.').map_or("", |(p, _)| p),
             )
+        } else if let Some((path, package)) = self.library_file(name) {
+            match std::fs::read(&path) {
+                Ok(bytes) => read_module(&bytes, name, &package),
+                Err(err) => Err(ModuleError {
+                    line: 1,
+                    column: 1,
+                    message: format!("{}: {err}", path.display()),
+                }),
+            }
         } else {
             return None;
         };

@@ -29,6 +29,9 @@ pub struct DjangoSettings {
     /// in order: `manage.py`'s directory, `[tool.migguard] python-path`, a
     /// `src/` of packages, the project root.
     pub import_roots: Vec<String>,
+    /// Libraries' `site-packages` directories (`[tool.migguard]
+    /// site-packages`, resolved by the caller).
+    pub site_packages: Vec<std::path::PathBuf>,
 }
 
 impl DjangoSettings {
@@ -119,6 +122,7 @@ impl DjangoSettings {
             module_path,
             values,
             import_roots,
+            site_packages: options.site_packages.iter().map(Into::into).collect(),
             auth_user_model_configured: options.auth_user_model.is_some(),
             auth_user_model,
             swappable: options
