@@ -442,3 +442,55 @@ fn a_working_suppression_of_a_graph_rule_is_not_called_unused() {
     ));
     assert!(json.to_string().contains("MG005"), "{json}");
 }
+
+#[test]
+fn check_reads_libraries_from_the_projects_virtualenv() {
+    // A model on a library's abstract base: unknown without the library,
+    // compared once `.venv` has it, as in a developer's checkout.
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path();
+    let write = |path: &str, text: &str| {
+        let path = root.join(path);
+        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+        std::fs::write(path, text).unwrap();
+    };
+    write(
+        "manage.py",
+        "import os\nos.environ.setdefault('DJANGO_SETTINGS_MODULE', 'config.settings')\n",
+    );
+    write("config/__init__.py", "");
+    write("config/settings.py", "INSTALLED_APPS = ['notes']\n");
+    write("notes/__init__.py", "");
+    write(
+        "notes/models.py",
+        "from django.db import models\nfrom stamps.base import TimeStamped\n\nclass Note(TimeStamped):\n    text = models.TextField(blank=True)\n",
+    );
+    write("notes/migrations/__init__.py", "");
+    write(
+        "notes/migrations/0001_initial.py",
+        "from django.db import migrations, models\n\nclass Migration(migrations.Migration):\n    initial = True\n    operations = [\n        migrations.CreateModel(\n            name='Note',\n            fields=[\n                ('id', models.AutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),\n                ('created', models.DateTimeField(auto_now_add=True)),\n                ('text', models.TextField()),\n            ],\n            options={'abstract': False},\n        ),\n    ]\n",
+    );
+    let check = || {
+        let mut cmd = std::process::Command::new(migguard_bin("migguard"));
+        cmd.args(["check", "--format", "json"])
+            .current_dir(root)
+            .env("NO_COLOR", "1")
+            .env_remove("VIRTUAL_ENV");
+        stdout_json(&run(&mut cmd, None))
+    };
+    let before = check();
+    assert_eq!(before["summary"]["errors"], 0, "{before}");
+    write(".venv/lib/python3.12/site-packages/stamps/__init__.py", "");
+    write(
+        ".venv/lib/python3.12/site-packages/stamps/base.py",
+        "from django.db import models\n\nclass TimeStamped(models.Model):\n    created = models.DateTimeField(auto_now_add=True)\n\n    class Meta:\n        abstract = True\n",
+    );
+    let after = check();
+    assert_eq!(after["summary"]["errors"], 1, "{after}");
+    let finding = &after["diagnostics"].as_array().unwrap()[0];
+    assert_eq!(finding["rule"], "missing-migration", "{after}");
+    assert!(
+        finding["message"].as_str().unwrap().contains("note.text"),
+        "{finding}"
+    );
+}

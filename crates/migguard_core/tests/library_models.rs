@@ -154,3 +154,72 @@ fn a_change_to_a_library_field_is_a_missing_migration() {
         );
     }
 }
+
+#[test]
+fn models_built_on_an_installed_library_are_compared() {
+    // A virtualenv's site-packages with a library of abstract models (as
+    // openwisp_utils is to openwisp-controller); Django there is ignored.
+    let site = tempfile::tempdir().unwrap();
+    let lib = site.path().join("stamps");
+    std::fs::create_dir_all(&lib).unwrap();
+    std::fs::write(lib.join("__init__.py"), "").unwrap();
+    std::fs::write(
+        lib.join("base.py"),
+        "from django.db import models\n\nclass TimeStamped(models.Model):\n    created = models.DateTimeField(auto_now_add=True)\n\n    class Meta:\n        abstract = True\n",
+    )
+    .unwrap();
+    let fake_django = site.path().join("django");
+    std::fs::create_dir_all(&fake_django).unwrap();
+    std::fs::write(fake_django.join("__init__.py"), "raise SystemExit").unwrap();
+
+    let migration = "from django.db import migrations, models\n\nclass Migration(migrations.Migration):\n    initial = True\n    operations = [\n        migrations.CreateModel(\n            name='Note',\n            fields=[\n                ('id', models.AutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),\n                ('created', models.DateTimeField(auto_now_add=True)),\n                ('text', models.TextField()),\n            ],\n            options={'abstract': False},\n        ),\n    ]\n";
+    let source = |models: &str| {
+        MemorySource::new("test")
+            .with(
+                "manage.py",
+                "import os\nos.environ.setdefault('DJANGO_SETTINGS_MODULE', 'config.settings')\n",
+            )
+            .with("config/__init__.py", "")
+            .with("config/settings.py", "INSTALLED_APPS = ['notes']\n")
+            .with("notes/__init__.py", "")
+            .with("notes/models.py", models.to_owned())
+            .with("notes/migrations/__init__.py", "")
+            .with("notes/migrations/0001_initial.py", migration)
+    };
+    let settings = migguard_core::config::Options::from_pyproject(
+        &format!(
+            "[tool.migguard]\nsite-packages = [{:?}]\n",
+            site.path().display().to_string()
+        ),
+        "pyproject.toml",
+    )
+    .unwrap()
+    .resolve("pyproject.toml")
+    .unwrap();
+    let models = "from django.db import models\nfrom stamps.base import TimeStamped\n\nclass Note(TimeStamped):\n    text = models.TextField()\n";
+    let run = |models: &str, settings: &Settings| {
+        let source = source(models);
+        let project = analyze(&source, settings, &AnalyzeOptions::default()).unwrap();
+        rules::models::check(&project, &source)
+    };
+    assert!(
+        run(models, &settings).is_empty(),
+        "{:#?}",
+        run(models, &settings)
+    );
+    let changed = models.replace("TextField()", "TextField(blank=True)");
+    let found = run(&changed, &settings);
+    assert!(
+        found.iter().any(|d| d.rule == Rule::MissingMigration
+            && d.severity == migguard_core::diagnostic::Severity::Error),
+        "{found:#?}"
+    );
+    // Without the library the base is unknown: nothing is asserted of it.
+    let found = run(&changed, &Settings::default());
+    assert!(
+        found
+            .iter()
+            .all(|d| d.severity != migguard_core::diagnostic::Severity::Error),
+        "{found:#?}"
+    );
+}
