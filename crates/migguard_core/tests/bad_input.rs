@@ -85,6 +85,26 @@ fn non_utf8_bytes_are_reported_at_their_line() {
 }
 
 #[test]
+fn non_utf8_bytes_in_a_comment_are_read_as_import_reads_them() {
+    let mut bytes = depends_on_initial(
+        "        # r?sum? of the change\n        migrations.RunSQL('SELECT 1'),",
+    )
+    .into_bytes();
+    for b in bytes.iter_mut().filter(|b| **b == b'?') {
+        *b = 0xe9;
+    }
+    let project = project_with("0002_comment", &bytes);
+    assert!(project.diagnostics.is_empty(), "{:#?}", project.diagnostics);
+    let m = project
+        .migrations
+        .iter()
+        .find(|m| m.key.name == "0002_comment")
+        .expect("read");
+    assert_eq!(m.operations.len(), 1);
+    assert_eq!(m.operations[0].line, 7);
+}
+
+#[test]
 fn latin1_declared_files_are_read() {
     let mut bytes = b"# -*- coding: latin-1 -*-\n".to_vec();
     let body = depends_on_initial("        migrations.RunSQL('SELECT ?'),").into_bytes();

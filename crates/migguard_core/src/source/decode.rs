@@ -77,19 +77,103 @@ pub fn decode_python(bytes: &[u8]) -> Result<String, DecodeError> {
 }
 
 fn decode_utf8(bytes: &[u8]) -> Result<String, DecodeError> {
-    std::str::from_utf8(bytes)
-        .map(str::to_owned)
-        .map_err(|err| {
+    let err = match std::str::from_utf8(bytes) {
+        Ok(text) => return Ok(text.to_owned()),
+        Err(err) => err,
+    };
+    // What `import` does (CPython 3.10 to 3.13 compile the bytes, and
+    // their tokenizer never decodes a comment): bytes that are not UTF-8
+    // are accepted in comments, and nowhere else. Each becomes `?`, one
+    // byte for one, so offsets and columns stay those of the file.
+    let invalid = invalid_utf8(bytes);
+    let comments = comment_ranges(bytes);
+    let in_comment = |at: usize| comments.iter().any(|r| r.contains(&at));
+    match invalid.iter().find(|&&at| !in_comment(at)) {
+        None => {
+            let mut fixed = bytes.to_vec();
+            for at in invalid {
+                fixed[at] = b'?';
+            }
+            Ok(String::from_utf8(fixed)
+                .unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into_owned()))
+        }
+        Some(_) => {
             let offset = err.valid_up_to();
-            DecodeError {
+            let offset = invalid
+                .iter()
+                .copied()
+                .find(|&at| !in_comment(at))
+                .unwrap_or(offset);
+            Err(DecodeError {
                 offset,
                 line: line_of(bytes, offset),
                 message: format!(
                     "byte 0x{:02x} at offset {offset} is not valid UTF-8",
                     bytes[offset]
                 ),
+            })
+        }
+    }
+}
+
+/// The offsets of every byte that is not part of valid UTF-8.
+fn invalid_utf8(bytes: &[u8]) -> Vec<usize> {
+    let mut out = Vec::new();
+    let mut at = 0;
+    while at < bytes.len() {
+        match std::str::from_utf8(&bytes[at..]) {
+            Ok(_) => break,
+            Err(err) => {
+                let start = at + err.valid_up_to();
+                let len = err.error_len().unwrap_or(bytes.len() - start);
+                out.extend(start..start + len);
+                at = start + len;
             }
-        })
+        }
+    }
+    out
+}
+
+/// Byte ranges of the comments of Python source (from `#` to the end of
+/// its line), skipping string literals, triple-quoted ones included.
+fn comment_ranges(bytes: &[u8]) -> Vec<std::ops::Range<usize>> {
+    let mut out = Vec::new();
+    let mut i = 0;
+    while i < bytes.len() {
+        match bytes[i] {
+            b'#' => {
+                let end = bytes[i..]
+                    .iter()
+                    .position(|&b| b == b'\n')
+                    .map_or(bytes.len(), |p| i + p);
+                out.push(i..end);
+                i = end;
+            }
+            quote @ (b'\'' | b'"') => {
+                let triple = bytes.get(i..i + 3) == Some(&[quote, quote, quote][..]);
+                let width = if triple { 3 } else { 1 };
+                i += width;
+                while i < bytes.len() {
+                    match bytes[i] {
+                        b'\\' => i += 2,
+                        b if b == quote
+                            && (!triple
+                                || bytes.get(i..i + 3) == Some(&[quote, quote, quote][..])) =>
+                        {
+                            i += width;
+                            break;
+                        }
+                        // An unterminated one-line string ends at the line
+                        // (a syntax error the parser reports).
+                        b'\n' if !triple => break,
+                        _ => i += 1,
+                    }
+                }
+            }
+            _ => i += 1,
+        }
+    }
+    out
 }
 
 fn line_of(bytes: &[u8], offset: usize) -> u32 {
@@ -223,5 +307,20 @@ mod tests {
         assert!(err.message.contains("null bytes"));
         // An unknown encoding is reported on its line.
         assert_eq!(decode_python(b"\n# coding: cp1252\n").unwrap_err().line, 2);
+    }
+
+    #[test]
+    fn bytes_that_are_not_utf8_are_read_in_comments_only() {
+        // As `import` reads them on CPython 3.10 to 3.13.
+        assert_eq!(
+            decode_python(b"x = 1  # caf\xe9\ny = '#'\n").unwrap(),
+            "x = 1  # caf?\ny = '#'\n"
+        );
+        assert_eq!(decode_python(b"# \xff\xfe\n").unwrap(), "# ??\n");
+        // In a string, or after a `#` inside one, it is an error.
+        let err = decode_python(b"x = '# caf\xe9'\n").unwrap_err();
+        assert_eq!((err.offset, err.line), (10, 1));
+        let err = decode_python(b"# ok \xe9\nx = \"\"\"\n\xe9\n\"\"\"\n").unwrap_err();
+        assert_eq!(err.line, 3);
     }
 }
