@@ -85,6 +85,38 @@ fn non_utf8_bytes_are_reported_at_their_line() {
 }
 
 #[test]
+fn python_3_14_and_3_12_syntax_is_read_not_a_syntax_error() {
+    // PEP 758 `except A, B:` and PEP 701 f-strings reusing their quotes.
+    let text = r#"from django.db import migrations, models
+
+def forwards(apps, schema_editor):
+    try:
+        label = f"{apps.get_model("blog", "Post")._meta.label}"
+    except LookupError, ValueError:
+        return
+
+class Migration(migrations.Migration):
+    dependencies = [('blog', '0001_initial')]
+    operations = [
+        migrations.RunPython(forwards, migrations.RunPython.noop),
+        migrations.AddField(model_name='post', name='slug', field=models.SlugField(default=f"{'x'}")),
+    ]
+"#;
+    let project = project_with("0002_new_syntax", text.as_bytes());
+    assert!(project.diagnostics.is_empty(), "{:#?}", project.diagnostics);
+    let m = project
+        .migrations
+        .iter()
+        .find(|m| m.key.name == "0002_new_syntax")
+        .expect("read");
+    assert_eq!(m.operations.len(), 2);
+    assert_eq!(m.operations[1].line, 13);
+    // The f-string is kept as written.
+    let field = serde_json::to_string(&m.operations[1]).unwrap();
+    assert!(field.contains(r#"f\"{'x'}\""#), "{field}");
+}
+
+#[test]
 fn non_utf8_bytes_in_a_comment_are_read_as_import_reads_them() {
     let mut bytes = depends_on_initial(
         "        # r?sum? of the change\n        migrations.RunSQL('SELECT 1'),",

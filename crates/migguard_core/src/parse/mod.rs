@@ -7,10 +7,10 @@ pub mod models;
 pub mod module_facts;
 mod nesting;
 pub mod suppression;
+mod syntax;
 mod value;
 
-use rustpython_parser::ast::{self, Stmt};
-use rustpython_parser::Parse;
+use rustpython_parser::ast::Stmt;
 use serde::{Deserialize, Serialize};
 
 use crate::diagnostic::{Diagnostic, Location};
@@ -74,7 +74,7 @@ pub fn parse_migration(
             at(offset),
         ));
     }
-    let body = match ast::Suite::parse(&text, path) {
+    let body = match syntax::parse_suite(&text, path) {
         Ok(body) => body,
         Err(err) => {
             return failed(Diagnostic::new(

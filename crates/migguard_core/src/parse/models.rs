@@ -15,7 +15,6 @@
 use std::collections::HashSet;
 
 use rustpython_parser::ast::{self, Constant, Expr, Ranged, Stmt};
-use rustpython_parser::Parse;
 use serde::{Deserialize, Serialize};
 
 use super::imports::{resolve_relative, ImportMap};
@@ -161,7 +160,7 @@ pub fn read_module(bytes: &[u8], name: &str, package: &str) -> Result<PyModule, 
             message: "too many nested parentheses".to_owned(),
         });
     }
-    let body = ast::Suite::parse(&text, name).map_err(|err| {
+    let body = super::syntax::parse_suite(&text, name).map_err(|err| {
         let (line, column) = lines.location(&text, u32::from(err.offset));
         ModuleError {
             line,

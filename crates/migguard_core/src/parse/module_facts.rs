@@ -4,7 +4,6 @@
 use std::collections::HashMap;
 
 use rustpython_parser::ast::{self, Expr, Stmt};
-use rustpython_parser::Parse;
 
 use super::imports::{resolve_relative, ImportMap};
 use super::value::ValueReader;
@@ -16,7 +15,7 @@ fn parse(bytes: &[u8]) -> Option<(String, Vec<Stmt>)> {
     if super::nesting::too_deep(&text).is_some() || text.len() > 4 * 1024 * 1024 {
         return None;
     }
-    let body = ast::Suite::parse(&text, "<module>").ok()?;
+    let body = super::syntax::parse_suite(&text, "<module>").ok()?;
     Some((text, body))
 }
 
