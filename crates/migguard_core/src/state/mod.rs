@@ -17,6 +17,7 @@
 //! - `params`: the positional parameters of Django's field classes.
 
 mod field_ops;
+mod fields;
 mod model_ops;
 mod options;
 pub(crate) mod params;
@@ -35,6 +36,7 @@ pub use relations::{is_relation, relation_target, resolve_model_reference};
 pub use replay::{plan, replay, replay_with};
 
 use crate::model::{Call, MigrationKey, Value};
+pub use fields::Fields;
 
 /// A field as the migration wrote it: class path, positional arguments and
 /// keyword arguments (`models.ForeignKey(on_delete=..., to='blog.post')`).
@@ -57,7 +59,7 @@ pub struct ModelState {
     pub name: String,
     /// In Django's order: a renamed field moves to the end, an altered one
     /// keeps its place.
-    pub fields: Vec<(String, Field)>,
+    pub fields: Fields,
     /// Meta options as Django's state keeps them. `indexes` and
     /// `constraints` are always present (lists of `Index`/constraint calls);
     /// `unique_together`/`index_together` are normalised to a list of tuples
@@ -79,7 +81,7 @@ impl ModelState {
         ModelState {
             app_label: app_label.into(),
             name: name.into(),
-            fields: Vec::new(),
+            fields: Fields::new(),
             options,
             bases: vec![default_base()],
             managers: Vec::new(),
@@ -95,7 +97,7 @@ impl ModelState {
     }
 
     pub fn field(&self, name: &str) -> Option<&Field> {
-        self.fields.iter().find(|(n, _)| n == name).map(|(_, f)| f)
+        self.fields.get(name)
     }
 
     pub fn field_names(&self) -> impl Iterator<Item = &str> {
@@ -104,16 +106,12 @@ impl ModelState {
 
     /// Django's `fields[name] = field`: replaces in place, else appends.
     pub fn set_field(&mut self, name: &str, field: Field) {
-        match self.fields.iter_mut().find(|(n, _)| n == name) {
-            Some(slot) => slot.1 = field,
-            None => self.fields.push((name.to_owned(), field)),
-        }
+        self.fields.set(name, field);
     }
 
     /// Django's `fields.pop(name)`.
     pub fn remove_field(&mut self, name: &str) -> Option<Field> {
-        let index = self.fields.iter().position(|(n, _)| n == name)?;
-        Some(self.fields.remove(index).1)
+        self.fields.remove(name)
     }
 
     pub fn option(&self, name: &str) -> Option<&Value> {

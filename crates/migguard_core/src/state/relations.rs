@@ -86,7 +86,7 @@ pub(crate) fn repoint_model(
     let mut changed = Vec::new();
     for (key, model) in state.models.iter_mut() {
         let mut touched = false;
-        for (_, field) in model.fields.iter_mut() {
+        for field in model.fields.values_mut() {
             let points_at = |v: &Value| {
                 resolve_model_reference(v, &key.0, &key.1, settings).as_ref() == Some(old)
             };
@@ -121,7 +121,7 @@ pub(crate) fn rename_to_fields(
     settings: &DjangoSettings,
 ) {
     for (key, model) in state.models.iter_mut() {
-        for (_, field) in model.fields.iter_mut() {
+        for field in model.fields.values_mut() {
             let points_at = relation_target(field)
                 .and_then(|v| resolve_model_reference(v, &key.0, &key.1, settings))
                 .is_some_and(|k| &k == target);
@@ -142,8 +142,8 @@ pub(crate) fn rename_to_fields(
 
 /// `rename_field`'s fixes inside the model itself: `from_fields` of its
 /// foreign objects, and the field names of a `CompositePrimaryKey`.
-pub(crate) fn rename_own_references(fields: &mut [(String, Field)], old: &str, new: &str) {
-    for (_, field) in fields.iter_mut() {
+pub(crate) fn rename_own_references(fields: &mut super::Fields, old: &str, new: &str) {
+    for field in fields.values_mut() {
         if field_arg(field, "from_fields").is_some() {
             if let Some(from_fields) = field_arg_mut(field, "from_fields") {
                 rename_in_seq(from_fields, old, new);
