@@ -50,6 +50,12 @@ pub struct Options {
     /// project is used when there is one.
     #[serde(default)]
     pub site_packages: Vec<String>,
+    /// The project's own field classes whose `deconstruct()` is a Django
+    /// class's, by the path the migration writer gives them:
+    /// `{ "shop.fields.MoneyField" = "django.db.models.DecimalField" }`.
+    /// Such a field is compared like the Django class, not left out.
+    #[serde(default)]
+    pub field_classes: BTreeMap<String, String>,
     /// The installed apps, as `INSTALLED_APPS` entries (`shop.orders`,
     /// `accounts.apps.AccountsConfig`), for a project whose settings compute
     /// them: replaces what is read from the settings module.

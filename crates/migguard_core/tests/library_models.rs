@@ -223,3 +223,53 @@ fn models_built_on_an_installed_library_are_compared() {
         "{found:#?}"
     );
 }
+
+#[test]
+fn a_declared_project_field_class_is_compared_like_its_django_class() {
+    // Its own __init__ would leave it out; the configuration says it
+    // deconstructs as a DecimalField.
+    let fields = "from django.db import models\n\nclass MoneyField(models.DecimalField):\n    def __init__(self, *args, **kwargs):\n        kwargs.setdefault('max_digits', 12)\n        super().__init__(*args, **kwargs)\n";
+    let models = "from django.db import models\nfrom .fields import MoneyField\n\nclass Order(models.Model):\n    total = MoneyField(max_digits=12, decimal_places=2)\n";
+    let migration = "import shop.fields\nfrom django.db import migrations, models\n\nclass Migration(migrations.Migration):\n    initial = True\n    operations = [\n        migrations.CreateModel(\n            name='Order',\n            fields=[\n                ('id', models.AutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),\n                ('total', shop.fields.MoneyField(decimal_places=2, max_digits=12)),\n            ],\n        ),\n    ]\n";
+    let run = |models: &str, config: &str| {
+        let source = MemorySource::new("test")
+            .with(
+                "manage.py",
+                "import os\nos.environ.setdefault('DJANGO_SETTINGS_MODULE', 'config.settings')\n",
+            )
+            .with("config/__init__.py", "")
+            .with("config/settings.py", "INSTALLED_APPS = ['shop']\n")
+            .with("shop/__init__.py", "")
+            .with("shop/fields.py", fields)
+            .with("shop/models.py", models.to_owned())
+            .with("shop/migrations/__init__.py", "")
+            .with("shop/migrations/0001_initial.py", migration);
+        let settings = migguard_core::config::Options::from_pyproject(config, "pyproject.toml")
+            .unwrap()
+            .resolve("pyproject.toml")
+            .unwrap();
+        let project = analyze(&source, &settings, &AnalyzeOptions::default()).unwrap();
+        rules::models::check(&project, &source)
+    };
+    let declared = "[tool.migguard]\nfield-classes = { \"shop.fields.MoneyField\" = \"django.db.models.DecimalField\" }\n";
+    assert!(
+        run(models, declared).is_empty(),
+        "{:#?}",
+        run(models, declared)
+    );
+    let changed = models.replace("decimal_places=2", "decimal_places=3");
+    let found = run(&changed, declared);
+    assert!(
+        found.iter().any(|d| d.rule == Rule::MissingMigration
+            && d.severity == migguard_core::diagnostic::Severity::Error),
+        "{found:#?}"
+    );
+    // Undeclared, the change is not asserted: the class is left out.
+    let found = run(&changed, "[tool.migguard]\n");
+    assert!(
+        found
+            .iter()
+            .all(|d| d.severity != migguard_core::diagnostic::Severity::Error),
+        "{found:#?}"
+    );
+}

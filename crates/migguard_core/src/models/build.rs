@@ -838,7 +838,7 @@ impl<'e, 'a> Builder<'e, 'a> {
         if path.starts_with('$') || path.starts_with("operator.") {
             return Attr::Other;
         }
-        if let Some(class) = FieldClass::known(&path) {
+        if let Some(class) = FieldClass::known_in(&path, self.env.settings) {
             return Attr::Field(class, call);
         }
         let canonical = canonical_path(&path).into_owned();
@@ -925,7 +925,7 @@ impl<'e, 'a> Builder<'e, 'a> {
                         }
                     }
                     MroItem::External { path, .. } => {
-                        if let Some(django) = FieldClass::known(path) {
+                        if let Some(django) = FieldClass::known_in(path, self.env.settings) {
                             if let Some(contributes) = contributes {
                                 return Attr::Unknown(format!(
                                     "the field class `{}` adds itself to the model privately \
@@ -1629,7 +1629,7 @@ impl<'e, 'a> Builder<'e, 'a> {
     }
 
     fn auto_field_class(&self, path: &str) -> Option<FieldClass> {
-        if let Some(class) = FieldClass::known(path) {
+        if let Some(class) = FieldClass::known_in(path, self.env.settings) {
             return Some(class);
         }
         let id = self.env.class_of_path(path)?;
@@ -2059,7 +2059,7 @@ impl Builder<'_, '_> {
                     out.skip.fields.insert((key.clone(), name.clone()));
                     continue;
                 };
-                let class = match FieldClass::known(&call.func.path) {
+                let class = match FieldClass::known_in(&call.func.path, self.env.settings) {
                     Some(class) => Ok(class),
                     None => match self.env.class_of_path(&call.func.path) {
                         Some(id) => match self.classify_class_call(&id, (*call).clone()) {

@@ -222,6 +222,20 @@ impl FieldClass {
         })
     }
 
+    /// [`FieldClass::known`], or a class the project declares in
+    /// `[tool.migguard] field-classes`.
+    pub fn known_in(path: &str, settings: &DjangoSettings) -> Option<FieldClass> {
+        if let Some(django) = settings.field_classes.get(path) {
+            let kind = FieldClass::known(django)?.kind;
+            return Some(FieldClass {
+                kind,
+                path: path.to_owned(),
+                defaults: &[],
+            });
+        }
+        FieldClass::known(path)
+    }
+
     /// A class of Django's, or of a library in [`LIBRARY_FIELDS`], by any
     /// of the paths it is imported as.
     pub fn known(path: &str) -> Option<FieldClass> {
@@ -764,7 +778,7 @@ pub fn deconstruct(class: &FieldClass, call: &Call, ctx: &FieldCtx<'_>) -> Resul
                 Some(Value::Call(c)) => c,
                 _ => return Err("`output_field` is not a field".to_owned()),
             };
-            let output_class = FieldClass::known(&output.func.path)
+            let output_class = FieldClass::known_in(&output.func.path, ctx.settings)
                 .ok_or_else(|| format!("`output_field` {} is not known", output.func.path))?;
             let nested = FieldCtx {
                 force_pk: false,
@@ -780,7 +794,7 @@ pub fn deconstruct(class: &FieldClass, call: &Call, ctx: &FieldCtx<'_>) -> Resul
                 Some(Value::Call(c)) => c,
                 _ => return Err("`base_field` is not a field".to_owned()),
             };
-            let base_class = FieldClass::known(&base.func.path)
+            let base_class = FieldClass::known_in(&base.func.path, ctx.settings)
                 .ok_or_else(|| format!("`base_field` {} is not known", base.func.path))?;
             let nested = FieldCtx {
                 force_pk: false,

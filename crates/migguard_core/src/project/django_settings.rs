@@ -32,6 +32,9 @@ pub struct DjangoSettings {
     /// Libraries' `site-packages` directories (`[tool.migguard]
     /// site-packages`, resolved by the caller).
     pub site_packages: Vec<std::path::PathBuf>,
+    /// `[tool.migguard] field-classes`: a project field class's path -> the
+    /// Django field class whose deconstruction it shares.
+    pub field_classes: HashMap<String, String>,
 }
 
 impl DjangoSettings {
@@ -123,6 +126,11 @@ impl DjangoSettings {
             values,
             import_roots,
             site_packages: options.site_packages.iter().map(Into::into).collect(),
+            field_classes: options
+                .field_classes
+                .iter()
+                .map(|(k, v)| (k.clone(), v.clone()))
+                .collect(),
             auth_user_model_configured: options.auth_user_model.is_some(),
             auth_user_model,
             swappable: options
