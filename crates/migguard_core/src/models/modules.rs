@@ -342,15 +342,15 @@ impl<'s> ModuleIndex<'s> {
             Err(_) => None,
         });
         match all {
-            Some(BindingKind::Value(Value::List(names) | Value::Tuple(names))) => names
-                .iter()
-                .all(|n| matches!(n, Value::Str(_)))
-                .then(|| {
+            Some(BindingKind::Value(Value::List(names) | Value::Tuple(names))) => {
+                if names.iter().all(|n| matches!(n, Value::Str(_))) {
                     names
                         .iter()
                         .any(|n| matches!(n, Value::Str(s) if s == name))
-                })
-                .unwrap_or(true),
+                } else {
+                    true
+                }
+            }
             Some(_) => true,
             None => !name.starts_with('_'),
         }
