@@ -1,6 +1,8 @@
 //! Which modules of an app hold its models: `models.py`, what it imports,
 //! and what the app's `AppConfig` imports when Django starts.
 
+mod common;
+
 use migguard_core::config::Settings;
 use migguard_core::project::{analyze, AnalyzeOptions};
 use migguard_core::rules;
@@ -31,16 +33,7 @@ class Migration(migrations.Migration):
 #[test]
 fn models_imported_by_app_config_ready_are_the_apps() {
     // label-studio's fsm app: `state_models` is imported in `ready()` only.
-    let source = MemorySource::new("test")
-        .with(
-            "manage.py",
-            "import os\nos.environ.setdefault('DJANGO_SETTINGS_MODULE', 'config.settings')\n",
-        )
-        .with("config/__init__.py", "")
-        .with(
-            "config/settings.py",
-            "INSTALLED_APPS = ['fsm.apps.FsmConfig']\nDEFAULT_AUTO_FIELD = 'django.db.models.BigAutoField'\n",
-        )
+    let source = common::with_settings_module("INSTALLED_APPS = ['fsm.apps.FsmConfig']\nDEFAULT_AUTO_FIELD = 'django.db.models.BigAutoField'\n")
         .with("fsm/__init__.py", "")
         .with(
             "fsm/apps.py",

@@ -1,6 +1,8 @@
 //! Finding apps as Django does: INSTALLED_APPS when it can be read, the
 //! label from apps.py, and an app that is the analysed directory itself.
 
+mod common;
+
 use migguard_core::config::Settings;
 use migguard_core::project::{analyze, AnalyzeOptions};
 use migguard_core::source::{MemorySource, WorkTree};
@@ -9,23 +11,16 @@ const MIGRATION: &str = "from django.db import migrations\n\nclass Migration(mig
 
 #[test]
 fn only_installed_apps_are_loaded_when_installed_apps_is_literal() {
-    let source = MemorySource::new("test")
-        .with(
-            "manage.py",
-            "import os\nos.environ.setdefault('DJANGO_SETTINGS_MODULE', 'config.settings')\n",
-        )
-        .with("config/__init__.py", "")
-        .with(
-            "config/settings.py",
-            "INSTALLED_APPS = ['django.contrib.auth', 'blog.config.BlogAppConfig', 'shop']\n",
-        )
-        .with("blog/migrations/__init__.py", "")
-        .with("blog/migrations/0001_initial.py", MIGRATION)
-        .with("shop/migrations/__init__.py", "")
-        .with("shop/migrations/0001_initial.py", MIGRATION)
-        // A helper package that happens to be called `migrations`.
-        .with("blocks/migrations/__init__.py", "")
-        .with("blocks/migrations/operations.py", "def helper(): pass\n");
+    let source = common::with_settings_module(
+        "INSTALLED_APPS = ['django.contrib.auth', 'blog.config.BlogAppConfig', 'shop']\n",
+    )
+    .with("blog/migrations/__init__.py", "")
+    .with("blog/migrations/0001_initial.py", MIGRATION)
+    .with("shop/migrations/__init__.py", "")
+    .with("shop/migrations/0001_initial.py", MIGRATION)
+    // A helper package that happens to be called `migrations`.
+    .with("blocks/migrations/__init__.py", "")
+    .with("blocks/migrations/operations.py", "def helper(): pass\n");
     let project = analyze(&source, &Settings::default(), &AnalyzeOptions::default()).unwrap();
     let labels: Vec<&str> = project
         .discovery
@@ -205,16 +200,7 @@ fn settings_are_followed_as_django_imports_them() {
 /// imports that class; `apps.py`'s default config does not decide.
 #[test]
 fn an_app_config_outside_apps_py_gives_the_label() {
-    let source = MemorySource::new("test")
-        .with(
-            "manage.py",
-            "import os\nos.environ.setdefault('DJANGO_SETTINGS_MODULE', 'config.settings')\n",
-        )
-        .with("config/__init__.py", "")
-        .with(
-            "config/settings.py",
-            "INSTALLED_APPS = ['blog.config.BlogAppConfig', 'shop.apps.ShopConfig']\n",
-        )
+    let source = common::with_settings_module("INSTALLED_APPS = ['blog.config.BlogAppConfig', 'shop.apps.ShopConfig']\n")
         .with("blog/__init__.py", "")
         .with(
             "blog/config.py",
@@ -291,13 +277,7 @@ fn without_installed_apps_a_test_copy_of_an_app_is_a_warning_and_the_real_one_co
 }
 
 fn with_settings(settings: &str) -> MemorySource {
-    MemorySource::new("test")
-        .with(
-            "manage.py",
-            "import os\nos.environ.setdefault('DJANGO_SETTINGS_MODULE', 'config.settings')\n",
-        )
-        .with("config/__init__.py", "")
-        .with("config/settings.py", settings)
+    common::with_settings_module(settings)
         .with("blog/migrations/__init__.py", "")
         .with("blog/migrations/0001_initial.py", MIGRATION)
         // Not a Django migration (paperless_ai's vector store upgrades).

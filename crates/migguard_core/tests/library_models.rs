@@ -5,11 +5,12 @@
 //! `AutoOneToOneField`, django-migration-linter's `IgnoreMigration`. They are compared like Django's own, so
 //! a missing migration is found and an unchanged model reports nothing.
 
+mod common;
+
 use migguard_core::config::Settings;
 use migguard_core::diagnostic::Diagnostic;
 use migguard_core::project::{analyze, AnalyzeOptions};
 use migguard_core::rules::{self, Rule};
-use migguard_core::source::MemorySource;
 
 const MODELS: &str = r#"
 from django.contrib.postgres.fields import ArrayField, HStoreField, IntegerRangeField
@@ -94,20 +95,13 @@ class Migration(migrations.Migration):
 "#;
 
 fn check(models: &str) -> Vec<Diagnostic> {
-    let source = MemorySource::new("test")
-        .with(
-            "manage.py",
-            "import os\nos.environ.setdefault('DJANGO_SETTINGS_MODULE', 'config.settings')\n",
-        )
-        .with("config/__init__.py", "")
-        .with(
-            "config/settings.py",
-            "INSTALLED_APPS = ['django.contrib.postgres', 'mptt', 'solo', 'docs']\n",
-        )
-        .with("docs/__init__.py", "")
-        .with("docs/models.py", models)
-        .with("docs/migrations/__init__.py", "")
-        .with("docs/migrations/0001_initial.py", INITIAL);
+    let source = common::with_settings_module(
+        "INSTALLED_APPS = ['django.contrib.postgres', 'mptt', 'solo', 'docs']\n",
+    )
+    .with("docs/__init__.py", "")
+    .with("docs/models.py", models)
+    .with("docs/migrations/__init__.py", "")
+    .with("docs/migrations/0001_initial.py", INITIAL);
     let project = analyze(&source, &Settings::default(), &AnalyzeOptions::default()).unwrap();
     rules::models::check(&project, &source)
 }
@@ -174,13 +168,7 @@ fn models_built_on_an_installed_library_are_compared() {
 
     let migration = "from django.db import migrations, models\n\nclass Migration(migrations.Migration):\n    initial = True\n    operations = [\n        migrations.CreateModel(\n            name='Note',\n            fields=[\n                ('id', models.AutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),\n                ('created', models.DateTimeField(auto_now_add=True)),\n                ('text', models.TextField()),\n            ],\n            options={'abstract': False},\n        ),\n    ]\n";
     let source = |models: &str| {
-        MemorySource::new("test")
-            .with(
-                "manage.py",
-                "import os\nos.environ.setdefault('DJANGO_SETTINGS_MODULE', 'config.settings')\n",
-            )
-            .with("config/__init__.py", "")
-            .with("config/settings.py", "INSTALLED_APPS = ['notes']\n")
+        common::with_settings_module("INSTALLED_APPS = ['notes']\n")
             .with("notes/__init__.py", "")
             .with("notes/models.py", models.to_owned())
             .with("notes/migrations/__init__.py", "")
@@ -232,13 +220,7 @@ fn a_declared_project_field_class_is_compared_like_its_django_class() {
     let models = "from django.db import models\nfrom .fields import MoneyField\n\nclass Order(models.Model):\n    total = MoneyField(max_digits=12, decimal_places=2)\n";
     let migration = "import shop.fields\nfrom django.db import migrations, models\n\nclass Migration(migrations.Migration):\n    initial = True\n    operations = [\n        migrations.CreateModel(\n            name='Order',\n            fields=[\n                ('id', models.AutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),\n                ('total', shop.fields.MoneyField(decimal_places=2, max_digits=12)),\n            ],\n        ),\n    ]\n";
     let run = |models: &str, config: &str| {
-        let source = MemorySource::new("test")
-            .with(
-                "manage.py",
-                "import os\nos.environ.setdefault('DJANGO_SETTINGS_MODULE', 'config.settings')\n",
-            )
-            .with("config/__init__.py", "")
-            .with("config/settings.py", "INSTALLED_APPS = ['shop']\n")
+        let source = common::with_settings_module("INSTALLED_APPS = ['shop']\n")
             .with("shop/__init__.py", "")
             .with("shop/fields.py", fields)
             .with("shop/models.py", models.to_owned())

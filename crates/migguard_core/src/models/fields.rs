@@ -774,34 +774,14 @@ pub fn deconstruct(class: &FieldClass, call: &Call, ctx: &FieldCtx<'_>) -> Resul
             out.insert("db_persist".to_owned(), persist);
             let expression = get("expression").ok_or("`expression` is missing")?;
             out.insert("expression".to_owned(), expression.clone());
-            let output = match get("output_field") {
-                Some(Value::Call(c)) => c,
-                _ => return Err("`output_field` is not a field".to_owned()),
-            };
-            let output_class = FieldClass::known_in(&output.func.path, ctx.settings)
-                .ok_or_else(|| format!("`output_field` {} is not known", output.func.path))?;
-            let nested = FieldCtx {
-                force_pk: false,
-                ..*ctx
-            };
-            let output = deconstruct(&output_class, output, &nested)?;
-            out.insert("output_field".to_owned(), Value::Call(Box::new(output)));
+            let output = nested_field(get("output_field"), "output_field", ctx)?;
+            out.insert("output_field".to_owned(), output);
         }
         Array => {
             // ArrayField.deconstruct: the base field (a clone, written by
             // its own deconstruct) and `size`, None included.
-            let base = match get("base_field") {
-                Some(Value::Call(c)) => c,
-                _ => return Err("`base_field` is not a field".to_owned()),
-            };
-            let base_class = FieldClass::known_in(&base.func.path, ctx.settings)
-                .ok_or_else(|| format!("`base_field` {} is not known", base.func.path))?;
-            let nested = FieldCtx {
-                force_pk: false,
-                ..*ctx
-            };
-            let base = deconstruct(&base_class, base, &nested)?;
-            out.insert("base_field".to_owned(), Value::Call(Box::new(base)));
+            let base = nested_field(get("base_field"), "base_field", ctx)?;
+            out.insert("base_field".to_owned(), base);
             out.insert(
                 "size".to_owned(),
                 get("size").cloned().unwrap_or(Value::None),
@@ -822,6 +802,21 @@ pub fn deconstruct(class: &FieldClass, call: &Call, ctx: &FieldCtx<'_>) -> Resul
         args: Vec::new(),
         kwargs: out.into_iter().collect(),
     })
+}
+
+/// A field given as an argument of another (`GeneratedField.output_field`,
+/// `ArrayField.base_field`), deconstructed in turn.
+fn nested_field(value: Option<&Value>, what: &str, ctx: &FieldCtx<'_>) -> Result<Value, String> {
+    let Some(Value::Call(field)) = value else {
+        return Err(format!("`{what}` is not a field"));
+    };
+    let class = FieldClass::known_in(&field.func.path, ctx.settings)
+        .ok_or_else(|| format!("`{what}` {} is not known", field.func.path))?;
+    let nested = FieldCtx {
+        force_pk: false,
+        ..*ctx
+    };
+    Ok(Value::Call(Box::new(deconstruct(&class, field, &nested)?)))
 }
 
 /// `RelatedField`/`ForeignObject`/`ForeignKey`/`ManyToManyField`'s parts.
