@@ -142,6 +142,25 @@ pub struct Op {
     /// Why the change may not be real: the comparison rests on a value
     /// that cannot be known without running Python.
     pub uncertain: Option<String>,
+    /// The models the operation refers to, for the optimizer: computed
+    /// once, reset when an operation is rebuilt from another.
+    refs: std::cell::OnceCell<Refs>,
+    /// `model` lower-cased, computed once (`model` never changes).
+    lower: std::cell::OnceCell<String>,
+}
+
+/// `lower == name.to_lowercase()`, without allocating.
+fn is_lower_of(lower: &str, name: &str) -> bool {
+    lower.chars().eq(name.chars().flat_map(char::to_lowercase))
+}
+
+/// What `references_model` is true for.
+#[derive(Debug, Clone)]
+enum Refs {
+    /// Any model (`DeleteModel`, an operation the optimizer cannot see into).
+    All,
+    /// These `(app, model_lower)` keys.
+    Models(Vec<ModelKey>),
 }
 
 impl Op {
@@ -159,11 +178,18 @@ impl Op {
             location: None,
             detail: String::new(),
             uncertain: None,
+            refs: std::cell::OnceCell::new(),
+            lower: std::cell::OnceCell::new(),
         }
     }
 
     pub fn model_lower(&self) -> String {
-        self.model.to_lowercase()
+        self.lower().to_owned()
+    }
+
+    /// `model` lower-cased, without allocating after the first time.
+    fn lower(&self) -> &str {
+        self.lower.get_or_init(|| self.model.to_lowercase())
     }
 
     fn field(&self) -> Option<&Call> {
@@ -174,7 +200,7 @@ impl Op {
     }
 
     fn same_field(&self, other: &Op) -> bool {
-        self.model_lower() == other.model_lower()
+        self.lower() == other.lower()
             && self.name.as_deref().map(str::to_lowercase)
                 == other.name.as_deref().map(str::to_lowercase)
     }
@@ -278,41 +304,45 @@ impl Optimizer<'_> {
     }
 
     fn references_model(&self, op: &Op, name: &str) -> bool {
-        let name_lower = name.to_lowercase();
-        match op.kind {
-            OpKind::DeleteModel => true,
-            OpKind::CreateModel => {
-                if name_lower == op.model_lower() {
-                    return true;
-                }
-                let reference = self.key(name);
-                let own = self.key(&op.model);
-                op.bases.iter().any(|b| match b {
-                    Value::Str(label) => reference_key(label, &self.app, &own.1) == reference,
-                    _ => false,
-                }) || op
-                    .fields
-                    .iter()
-                    .any(|(_, f)| field_references(&own, f, &reference, None, self.settings))
-            }
-            k if k.is_option_op() => name_lower == op.model_lower(),
-            k if k.is_field_op() => {
-                if name_lower == op.model_lower() {
-                    return true;
-                }
-                match op.field() {
-                    Some(f) => field_references(
-                        &self.key(&op.model),
-                        f,
-                        &self.key(name),
-                        None,
-                        self.settings,
-                    ),
-                    None => false,
-                }
-            }
-            _ => true,
+        match op.refs.get_or_init(|| self.refs(op)) {
+            Refs::All => true,
+            Refs::Models(keys) => keys
+                .iter()
+                .any(|(app, model)| *app == self.app && is_lower_of(model, name)),
         }
+    }
+
+    /// Every model `op` refers to, Django's `references_model` for each.
+    fn refs(&self, op: &Op) -> Refs {
+        let own = self.key(&op.model);
+        let mut keys = vec![own.clone()];
+        let field_targets = |field: &Call, keys: &mut Vec<ModelKey>| {
+            if let Some(remote) = remote(field, &own.0, &own.1, self.settings) {
+                keys.extend(remote.to);
+                keys.extend(remote.through);
+            }
+        };
+        match op.kind {
+            OpKind::DeleteModel => return Refs::All,
+            OpKind::CreateModel => {
+                for base in &op.bases {
+                    if let Value::Str(label) = base {
+                        keys.push(reference_key(label, &self.app, &own.1));
+                    }
+                }
+                for (_, field) in &op.fields {
+                    field_targets(field, &mut keys);
+                }
+            }
+            k if k.is_option_op() => {}
+            k if k.is_field_op() => {
+                if let Some(field) = op.field() {
+                    field_targets(field, &mut keys);
+                }
+            }
+            _ => return Refs::All,
+        }
+        Refs::Models(keys)
     }
 
     fn references_field(&self, op: &Op, model: &str, name: &str) -> bool {
@@ -362,7 +392,7 @@ impl Optimizer<'_> {
     }
 
     fn reduce(&self, op: &Op, other: &Op) -> Reduced {
-        let same_model = op.model_lower() == other.model_lower();
+        let same_model = op.lower() == other.lower();
         match op.kind {
             OpKind::CreateModel => {
                 if other.kind == OpKind::DeleteModel && same_model && !op.proxy {
@@ -382,6 +412,7 @@ impl Optimizer<'_> {
                 }
                 if same_model && other.kind.is_field_op() {
                     let mut merged = op.clone();
+                    merged.refs = std::cell::OnceCell::new();
                     let field = other.name.clone().unwrap_or_default();
                     match other.kind {
                         OpKind::AddField => {
@@ -420,6 +451,7 @@ impl Optimizer<'_> {
                     match other.kind {
                         OpKind::AlterField => {
                             let mut merged = op.clone();
+                            merged.refs = std::cell::OnceCell::new();
                             merged.fields = other.fields.clone();
                             return Reduced::Into(vec![merged]);
                         }
@@ -434,7 +466,7 @@ impl Optimizer<'_> {
                 ))
             }
             OpKind::RemoveField => {
-                if other.kind == OpKind::DeleteModel && other.model_lower() == op.model_lower() {
+                if other.kind == OpKind::DeleteModel && other.lower() == op.lower() {
                     return Reduced::Into(vec![other.clone()]);
                 }
                 Reduced::Through(!self.references_field(
@@ -491,30 +523,41 @@ impl Optimizer<'_> {
         }
     }
 
-    /// `MigrationOptimizer.optimize`.
+    /// `MigrationOptimizer.optimize`: passes of `optimize_inner` until
+    /// one reduces nothing. Each pass applies the first reduction it finds,
+    /// as Django's does; it is applied in place, moving the operations
+    /// around it instead of copying the list.
     pub fn optimize(&self, mut operations: Vec<Op>) -> Vec<Op> {
-        for _ in 0..10_000 {
-            match self.optimize_inner(&operations) {
-                Some(result) => operations = result,
-                None => break,
-            }
+        for _ in 0..1_000_000 {
+            let Some(step) = self.first_reduction(&operations) else {
+                break;
+            };
+            let mut middle: Vec<Op> = operations.drain(step.at..=step.other).collect();
+            let in_between: Vec<Op> = middle.drain(1..middle.len() - 1).collect();
+            let replacement: Vec<Op> = if step.result_last {
+                in_between.into_iter().chain(step.result).collect()
+            } else {
+                step.result.into_iter().chain(in_between).collect()
+            };
+            operations.splice(step.at..step.at, replacement);
         }
         operations
     }
 
-    /// One pass of `optimize_inner`; `None` when nothing was reduced.
+    /// The reduction one pass of Django's `optimize_inner` applies; `None`
+    /// when it reduces nothing.
     ///
     /// Django tries every later operation against each one: quadratic. Only
     /// an operation that can reduce with `op` changes anything (the others
     /// matter only once one does, for `right`), and `reduce` only ever
     /// reduces operations on the same model, or an `AddIndex` with the
     /// `RemoveIndex` of the same name: those are the candidates tried.
-    fn optimize_inner(&self, operations: &[Op]) -> Option<Vec<Op>> {
-        let mut by_model: HashMap<String, Vec<usize>> = HashMap::new();
+    fn first_reduction(&self, operations: &[Op]) -> Option<Step> {
+        let models: Vec<&str> = operations.iter().map(Op::lower).collect();
+        let mut by_model: HashMap<&str, Vec<usize>> = HashMap::new();
         let mut removed_indexes: HashMap<Option<&str>, Vec<usize>> = HashMap::new();
-        let models: Vec<String> = operations.iter().map(Op::model_lower).collect();
         for (i, op) in operations.iter().enumerate() {
-            by_model.entry(models[i].clone()).or_default().push(i);
+            by_model.entry(models[i]).or_default().push(i);
             if op.kind == OpKind::RemoveIndex {
                 removed_indexes
                     .entry(op.name.as_deref())
@@ -522,50 +565,59 @@ impl Optimizer<'_> {
                     .push(i);
             }
         }
-        let mut new_operations: Vec<Op> = Vec::new();
         for (i, op) in operations.iter().enumerate() {
             let candidates: &[usize] = match op.kind {
                 OpKind::DeleteModel => &[],
                 OpKind::AddIndex => removed_indexes
                     .get(&op.name.as_deref())
                     .map_or(&[], Vec::as_slice),
-                _ => by_model.get(&models[i]).map_or(&[], Vec::as_slice),
+                _ => by_model.get(models[i]).map_or(&[], Vec::as_slice),
             };
             let later = candidates.partition_point(|&j| j <= i);
-            let mut kept = false;
             for &j in &candidates[later..] {
                 let other = &operations[j];
                 let Reduced::Into(result) = self.reduce(op, other) else {
                     continue;
                 };
                 let in_between = &operations[i + 1..j];
-                let right = in_between
+                if in_between
                     .iter()
-                    .all(|b| matches!(self.reduce(op, b), Reduced::Through(true)));
-                if right {
-                    new_operations.extend(in_between.iter().cloned());
-                    new_operations.extend(result);
-                } else if in_between
+                    .all(|b| matches!(self.reduce(op, b), Reduced::Through(true)))
+                {
+                    return Some(Step {
+                        at: i,
+                        other: j,
+                        result,
+                        result_last: true,
+                    });
+                }
+                if in_between
                     .iter()
                     .all(|b| matches!(self.reduce(b, other), Reduced::Through(true)))
                 {
-                    new_operations.extend(result);
-                    new_operations.extend(in_between.iter().cloned());
-                } else {
-                    // Keep trying with the next operation.
-                    new_operations.push(op.clone());
-                    kept = true;
-                    break;
+                    return Some(Step {
+                        at: i,
+                        other: j,
+                        result,
+                        result_last: false,
+                    });
                 }
-                new_operations.extend(operations[j + 1..].iter().cloned());
-                return Some(new_operations);
-            }
-            if !kept {
-                new_operations.push(op.clone());
+                // Kept: Django goes on with the next operation.
+                break;
             }
         }
         None
     }
+}
+
+/// A reduction found by [`Optimizer::first_reduction`]: the operations at
+/// `at` and `other` become `result`, placed after the ones between them
+/// (`result_last`) or before.
+struct Step {
+    at: usize,
+    other: usize,
+    result: Vec<Op>,
+    result_last: bool,
 }
 
 #[cfg(test)]
