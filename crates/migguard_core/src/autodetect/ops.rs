@@ -151,6 +151,13 @@ pub struct Op {
 
 /// `lower == name.to_lowercase()`, without allocating.
 fn is_lower_of(lower: &str, name: &str) -> bool {
+    if name.is_ascii() {
+        return lower.len() == name.len()
+            && lower
+                .bytes()
+                .zip(name.bytes())
+                .all(|(l, n)| l == n.to_ascii_lowercase());
+    }
     lower.chars().eq(name.chars().flat_map(char::to_lowercase))
 }
 
