@@ -11,4 +11,5 @@ mod post_checkout;
 mod pre_commit;
 mod pre_push;
 mod realworld;
+mod status_agreement;
 mod sync;

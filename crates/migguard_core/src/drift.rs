@@ -146,17 +146,24 @@ fn replaced_keys(migration: &Migration) -> Vec<MigrationKey> {
         .collect()
 }
 
-/// The applied set as Django's loader sees it: a squashed migration in the
-/// graph whose replaced migrations are all applied counts as applied.
+/// The applied set as Django's loader sees it (`MigrationLoader.build_graph`):
+/// a squashed migration counts as applied exactly when every migration it
+/// replaces is, whatever its own row says. A squash in the graph whose
+/// replaced migrations are all applied is applied without a row of its
+/// own; one with a row but not all of them applied is not.
 pub fn effective_applied(project: &Project, applied: &AppliedSet) -> AppliedSet {
     let mut out = applied.clone();
     for migration in &project.migrations {
         let replaced = replaced_keys(migration);
-        if !replaced.is_empty()
-            && project.graph.graph.is_real(&migration.key)
-            && replaced.iter().all(|k| applied.contains(k))
-        {
-            out.insert(migration.key.clone());
+        if replaced.is_empty() {
+            continue;
+        }
+        if replaced.iter().all(|k| applied.contains(k)) {
+            if project.graph.graph.is_real(&migration.key) {
+                out.insert(migration.key.clone());
+            }
+        } else {
+            out.remove(&migration.key);
         }
     }
     out

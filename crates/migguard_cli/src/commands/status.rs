@@ -242,10 +242,16 @@ fn write_text(
                         title.push_str(&format!(" ({} squashed migrations)", m.replaces.len()));
                     }
                 }
-                let mark = if applied.contains(&key) {
+                let mark = if !applied.contains(&key) {
+                    "[ ]".to_owned()
+                } else if c.db.applied.contains(&key) {
                     paint(color, "32", "[X]")
                 } else {
-                    "[ ]".to_owned()
+                    // A squash whose replaced migrations are all applied
+                    // but which has no row of its own: showmigrations says
+                    // so the same way.
+                    title.push_str(" Run 'manage.py migrate' to finish recording.");
+                    paint(color, "33", "[-]")
                 };
                 writeln!(out, " {mark} {title}")?;
                 shown.insert(key);
