@@ -5,7 +5,8 @@
 //! is no longer installed, a migration file deleted with its row kept, and
 //! a migration fake-applied. Real Django, a real SQLite file and a real
 //! PostgreSQL database; the `[X]`/`[-]`/`[ ]` marks of the project's apps
-//! must be the same.
+//! must be the same, and `migguard plan` must list what `migrate --plan`
+//! would apply, in its order.
 
 use std::collections::BTreeSet;
 use std::path::Path;
@@ -119,6 +120,56 @@ impl Project {
         marks(&String::from_utf8_lossy(&out.stdout))
     }
 
+    /// `migrate --plan`'s migrations (forwards), in order; `Err` with the
+    /// exception's name when Django refuses the history.
+    fn django_plan(&self) -> Result<Vec<String>, String> {
+        let mut cmd = Command::new(python());
+        cmd.args(["manage.py", "migrate", "--plan"])
+            .current_dir(self.root())
+            .env("PYTHONDONTWRITEBYTECODE", "1")
+            .env_remove("DATABASE_URL");
+        if self.postgres.is_some() {
+            cmd.args(["--settings", "config.settings_db"]);
+        }
+        let out = cmd.output().expect("run python");
+        if !out.status.success() {
+            let stderr = String::from_utf8_lossy(&out.stderr);
+            assert!(
+                stderr.contains("InconsistentMigrationHistory"),
+                "migrate --plan: {}",
+                describe(&out)
+            );
+            return Err("InconsistentMigrationHistory".to_owned());
+        }
+        Ok(String::from_utf8_lossy(&out.stdout)
+            .lines()
+            .filter(|l| !l.starts_with(' ') && l.contains('.') && !l.contains(' '))
+            .map(str::to_owned)
+            .collect())
+    }
+
+    /// `migguard plan`'s `+ apply app.name` lines, in order, and its text.
+    fn plan(&self) -> (Vec<String>, String) {
+        let mut cmd = Command::new(migguard_bin("migguard"));
+        cmd.arg("plan")
+            .current_dir(self.root())
+            .env("NO_COLOR", "1")
+            .env_remove("DATABASE_URL");
+        let out = cmd.output().expect("run migguard");
+        assert!(
+            matches!(out.status.code(), Some(0 | 1)),
+            "migguard plan: {}",
+            describe(&out)
+        );
+        let text = String::from_utf8_lossy(&out.stdout).into_owned();
+        let applies = text
+            .lines()
+            .filter_map(|l| l.trim().strip_prefix("+ apply "))
+            .map(str::to_owned)
+            .collect();
+        (applies, text)
+    }
+
     /// Both views, restricted to the project's apps (migguard lists those).
     fn assert_agree(&self, state: &str) {
         let ours = self.status();
@@ -130,6 +181,24 @@ impl Project {
             .filter(|(a, _, _)| apps.contains(a))
             .collect();
         assert_eq!(ours, django, "{state}: migguard status vs showmigrations");
+        let (plan, text) = self.plan();
+        match self.django_plan() {
+            Ok(django_plan) => {
+                let django_plan: Vec<String> = django_plan
+                    .into_iter()
+                    .filter(|k| apps.iter().any(|a| k.starts_with(&format!("{a}."))))
+                    .collect();
+                assert_eq!(
+                    plan, django_plan,
+                    "{state}: migguard plan vs migrate --plan"
+                );
+            }
+            // Django refuses to migrate: migguard's plan says so.
+            Err(exception) => assert!(
+                text.contains(&exception),
+                "{state}: Django raises {exception}, migguard plan says:\n{text}"
+            ),
+        }
     }
 }
 

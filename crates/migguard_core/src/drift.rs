@@ -146,23 +146,32 @@ fn replaced_keys(migration: &Migration) -> Vec<MigrationKey> {
         .collect()
 }
 
-/// The applied set as Django's loader sees it (`MigrationLoader.build_graph`):
-/// a squashed migration counts as applied exactly when every migration it
-/// replaces is, whatever its own row says. A squash in the graph whose
-/// replaced migrations are all applied is applied without a row of its
-/// own; one with a row but not all of them applied is not.
+/// The applied set migrate plans with: a squashed migration in the graph
+/// whose replaced migrations are all applied counts as applied, and one
+/// with a row of its own stays applied (Django's `migration_plan` never
+/// goes back through an applied leaf).
 pub fn effective_applied(project: &Project, applied: &AppliedSet) -> AppliedSet {
     let mut out = applied.clone();
     for migration in &project.migrations {
         let replaced = replaced_keys(migration);
-        if replaced.is_empty() {
-            continue;
+        if !replaced.is_empty()
+            && project.graph.graph.is_real(&migration.key)
+            && replaced.iter().all(|k| applied.contains(k))
+        {
+            out.insert(migration.key.clone());
         }
-        if replaced.iter().all(|k| applied.contains(k)) {
-            if project.graph.graph.is_real(&migration.key) {
-                out.insert(migration.key.clone());
-            }
-        } else {
+    }
+    out
+}
+
+/// The applied set as `showmigrations` shows it (`MigrationLoader.
+/// build_graph`): a squashed migration is applied exactly when every
+/// migration it replaces is, whatever its own row says.
+pub fn loader_applied(project: &Project, applied: &AppliedSet) -> AppliedSet {
+    let mut out = effective_applied(project, applied);
+    for migration in &project.migrations {
+        let replaced = replaced_keys(migration);
+        if !replaced.is_empty() && !replaced.iter().all(|k| applied.contains(k)) {
             out.remove(&migration.key);
         }
     }
@@ -189,7 +198,7 @@ pub fn compute(input: &DriftInput<'_>) -> Drift {
 
     let mut drift = Drift {
         unapplied: apply_plan(new, &applied),
-        inconsistent: inconsistencies(new, &applied),
+        inconsistent: inconsistencies(new, input.applied),
         ..Drift::default()
     };
     if foreign_keys.is_empty() {
@@ -367,9 +376,17 @@ fn apply_plan(project: &Project, applied: &AppliedSet) -> Vec<MigrationKey> {
     out
 }
 
-/// Django's `check_consistent_history`, every failure rather than the first.
+/// Django's `check_consistent_history`, every failure rather than the first:
+/// over the rows themselves (`applied`), a parent that is a squash with all
+/// it replaces applied counting as applied.
 fn inconsistencies(project: &Project, applied: &AppliedSet) -> Vec<Inconsistency> {
     let graph = &project.graph.graph;
+    let squash_done = |key: &MigrationKey| {
+        project.migration(key).is_some_and(|m| {
+            let replaced = replaced_keys(m);
+            !replaced.is_empty() && replaced.iter().all(|k| applied.contains(k))
+        })
+    };
     let mut out = Vec::new();
     for key in applied {
         if !is_migration_node(project, key) {
@@ -377,7 +394,7 @@ fn inconsistencies(project: &Project, applied: &AppliedSet) -> Vec<Inconsistency
         }
         let missing: Vec<MigrationKey> = graph
             .parents(key)
-            .filter(|p| !applied.contains(*p))
+            .filter(|p| !applied.contains(*p) && !squash_done(p))
             .filter(|p| match graph.kind(p) {
                 Some(NodeKind::Migration(_)) => true,
                 // A migration of an app outside the project, named exactly.

@@ -221,7 +221,7 @@ fn write_text(
     let color = printer.color;
     let out = &mut *printer.out;
     writeln!(out, "Database: {} ({})", c.db.url_display, c.db.how)?;
-    let applied = drift::effective_applied(&c.project, &c.db.applied);
+    let applied = drift::loader_applied(&c.project, &c.db.applied);
     let graph = &c.project.graph.graph;
     let mut apps: BTreeSet<String> = c.project.discovery.app_labels();
     apps.extend(c.drift.foreign.iter().map(|f| f.key.app.clone()));
