@@ -4,6 +4,7 @@ use std::collections::HashMap;
 
 use rustpython_parser::ast::{self, Expr, Ranged, Stmt};
 
+use super::imports::ImportMap;
 use super::value::ValueReader;
 use crate::diagnostic::{Diagnostic, Location};
 use crate::model::{
@@ -36,6 +37,9 @@ pub(super) struct MigrationReader<'a> {
     pub lines: &'a LineIndex,
     pub values: ValueReader<'a>,
     pub diagnostics: Vec<Diagnostic>,
+    /// Operation classes the module defines on a Django operation without
+    /// changing its state effect: name -> the base's resolved path.
+    pub local_operations: HashMap<String, String>,
 }
 
 impl<'a> MigrationReader<'a> {
@@ -315,7 +319,10 @@ impl<'a> MigrationReader<'a> {
 
     fn read_operation(&mut self, call: &ast::ExprCall, depth: u32) -> Option<Operation> {
         let callee = self.values.reference(ValueReader::dotted(&call.func)?);
-        let kind = classify(&callee.path, &callee.written);
+        let kind = match self.local_operations.get(&callee.path) {
+            Some(base) => classify(base, base),
+            None => classify(&callee.path, &callee.written),
+        };
         let params = kind.params();
         let span = Span::new(call.range.start().into(), call.range.end().into());
         let (line, column) = self.lines.location(self.text, span.start);
@@ -449,6 +456,39 @@ fn first_line(text: &str) -> String {
 }
 
 /// Module-level `NAME = <expr>` assignments.
+/// Classes of the module that subclass a Django operation and leave what it
+/// does to the state alone (no `state_forwards`, `__init__`, `deconstruct`
+/// or `reduce` of their own): mayan-edms' `AddFieldDynamicDefault(AddField)`
+/// only changes `database_forwards`. Name -> the base's resolved path.
+pub(super) fn local_operations(body: &[Stmt], imports: &ImportMap) -> HashMap<String, String> {
+    let mut out = HashMap::new();
+    for stmt in body {
+        let Stmt::ClassDef(class) = stmt else {
+            continue;
+        };
+        let [base] = class.bases.as_slice() else {
+            continue;
+        };
+        let Some(base) = ValueReader::dotted(base).map(|d| imports.resolve(&d)) else {
+            continue;
+        };
+        if classify(&base, &base) == OperationKind::Custom {
+            continue;
+        }
+        let overrides = class.body.iter().any(|s| match s {
+            Stmt::FunctionDef(f) => matches!(
+                f.name.as_str(),
+                "state_forwards" | "__init__" | "deconstruct" | "reduce"
+            ),
+            _ => false,
+        });
+        if !overrides && class.keywords.is_empty() {
+            out.insert(class.name.to_string(), base);
+        }
+    }
+    out
+}
+
 pub(super) fn module_constants(body: &[Stmt]) -> HashMap<String, &Expr> {
     let mut out = HashMap::new();
     for stmt in body {

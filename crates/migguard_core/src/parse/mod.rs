@@ -134,6 +134,7 @@ fn read_module(
             constants: &constants,
         },
         diagnostics: Vec::new(),
+        local_operations: migration::local_operations(body, &imports),
     };
     let mut migration = reader.read_class(class);
     migration.suppressions = suppression::scan(text);

@@ -188,3 +188,30 @@ fn apply_operation_handles_one_operation_and_its_nested_ones() {
     assert!(state.apply_operation(second, op, &p.settings).is_empty());
     assert!(state.field("blog", "post", "n").is_some());
 }
+
+#[test]
+fn an_operation_subclass_that_keeps_the_state_effect_replays_as_its_base() {
+    // mayan-edms: `class AddFieldDynamicDefault(migrations.AddField)` with
+    // only `database_forwards` of its own; one with its own
+    // `state_forwards` stays unknown.
+    let second = "from django.db import migrations, models\n\n\nclass AddFieldDynamicDefault(migrations.AddField):\n    def database_forwards(self, app_label, schema_editor, from_state, to_state):\n        super().database_forwards(app_label, schema_editor, from_state, to_state)\n\n\nclass Tracked(migrations.AddField):\n    def state_forwards(self, app_label, state):\n        pass\n\n\nclass Migration(migrations.Migration):\n    dependencies = [('blog', '0001_initial')]\n    operations = [\n        AddFieldDynamicDefault(model_name='post', name='score', field=models.IntegerField(default=0)),\n        Tracked(model_name='post', name='hidden', field=models.IntegerField(default=0)),\n    ]\n";
+    let p = project(&[
+        (
+            "blog/migrations/0001_initial.py",
+            migration("", INITIAL_OPS),
+        ),
+        ("blog/migrations/0002_dynamic.py", second.to_owned()),
+    ]);
+    let m = p
+        .migrations
+        .iter()
+        .find(|m| m.key.name == "0002_dynamic")
+        .unwrap();
+    assert_eq!(m.operations[0].kind, OperationKind::AddField);
+    assert_eq!(m.operations[1].kind, OperationKind::Custom);
+    let replay = replay(&p, None);
+    let post = replay.state.model("blog", "post").unwrap();
+    assert!(post.field("score").is_some());
+    assert!(post.field("hidden").is_none());
+    assert_eq!(replay.warnings.len(), 1, "{:#?}", replay.warnings);
+}
