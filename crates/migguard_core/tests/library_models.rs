@@ -255,3 +255,42 @@ fn a_declared_project_field_class_is_compared_like_its_django_class() {
         "{found:#?}"
     );
 }
+
+#[test]
+fn taggit_managers_with_taggits_own_models_are_compared() {
+    // The migration is the one Django 5.2.19 writes with django-taggit 6.1.
+    let migration = "import taggit.managers\nfrom django.db import migrations, models\n\n\nclass Migration(migrations.Migration):\n    initial = True\n    dependencies = [\n        ('taggit', '0006_rename_taggeditem_content_type_object_id_taggit_tagg_content_8fc721_idx'),\n    ]\n    operations = [\n        migrations.CreateModel(\n            name='Note',\n            fields=[\n                ('id', models.AutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),\n                ('tags', taggit.managers.TaggableManager(help_text='A comma-separated list of tags.', through='taggit.TaggedItem', to='taggit.Tag', verbose_name='Tags')),\n            ],\n        ),\n        migrations.CreateModel(\n            name='Page',\n            fields=[\n                ('id', models.AutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),\n                ('labels', taggit.managers.TaggableManager(blank=True, help_text='A comma-separated list of tags.', through='taggit.TaggedItem', to='taggit.Tag', verbose_name='Labels')),\n            ],\n        ),\n    ]\n";
+    let models = "from django.db import models\nfrom taggit.managers import TaggableManager\n\nclass Note(models.Model):\n    tags = TaggableManager()\n\nclass Page(models.Model):\n    labels = TaggableManager(blank=True, verbose_name='Labels')\n";
+    let run = |models: &str| {
+        let source = common::with_settings_module(
+            "INSTALLED_APPS = ['django.contrib.contenttypes', 'taggit', 'docs']\n",
+        )
+        .with("docs/__init__.py", "")
+        .with("docs/models.py", models.to_owned())
+        .with("docs/migrations/__init__.py", "")
+        .with("docs/migrations/0001_initial.py", migration);
+        let project = analyze(&source, &Settings::default(), &AnalyzeOptions::default()).unwrap();
+        rules::models::check(&project, &source)
+    };
+    assert!(run(models).is_empty(), "{:#?}", run(models));
+    for (old, new) in [
+        ("verbose_name='Labels'", "verbose_name='Tags'"),
+        ("TaggableManager(blank=True, ", "TaggableManager("),
+        ("    tags = TaggableManager()\n", "    pass\n"),
+    ] {
+        let found = run(&models.replace(old, new));
+        assert!(
+            found.iter().any(|d| d.rule == Rule::MissingMigration
+                && d.severity == migguard_core::diagnostic::Severity::Error),
+            "{new}: {found:#?}"
+        );
+    }
+    // A custom through model is not known: never an error.
+    let custom = models.replace(
+        "TaggableManager()",
+        "TaggableManager(through='docs.Tagged')",
+    );
+    assert!(run(&custom)
+        .iter()
+        .all(|d| d.severity != migguard_core::diagnostic::Severity::Error));
+}

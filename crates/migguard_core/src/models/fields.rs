@@ -53,6 +53,8 @@ pub enum Kind {
     Generated,
     /// `django.contrib.postgres.fields.ArrayField`.
     Array,
+    /// django-taggit's `TaggableManager` (its default tag models only).
+    Taggable,
 }
 
 impl Kind {
@@ -151,6 +153,16 @@ impl Kind {
             ],
             Generated => Vec::new(),
             Array => vec!["base_field", "size"],
+            Taggable => vec![
+                "verbose_name",
+                "help_text",
+                "through",
+                "blank",
+                "related_name",
+                "to",
+                "ordering",
+                "manager",
+            ],
             _ => FIELD_PARAMS.to_vec(),
         }
     }
@@ -193,6 +205,7 @@ impl Kind {
             ],
             Generated => &["expression", "output_field", "db_persist"],
             Array => &["base_field", "size"],
+            Taggable => &["through", "to", "related_name", "ordering", "manager"],
             _ => &[],
         }
     }
@@ -357,6 +370,7 @@ pub const LIBRARY_FIELDS: &[LibraryField] = &[
         Kind::ManyToMany,
     ),
     library("annoying.fields.AutoOneToOneField", &[], Kind::OneToOne),
+    library("taggit.managers.TaggableManager", &[], Kind::Taggable),
     LibraryField {
         defaults: &[("on_delete", "django.db.models.CASCADE")],
         ..library("modelcluster.fields.ParentalKey", &[], Kind::ForeignKey)
@@ -512,6 +526,9 @@ pub fn deconstruct(class: &FieldClass, call: &Call, ctx: &FieldCtx<'_>) -> Resul
         if given.insert(name.clone(), value.clone()).is_some() {
             return Err(format!("`{name}` is given twice"));
         }
+    }
+    if kind == Kind::Taggable {
+        return taggable(class, &given);
     }
     for (name, value) in &given {
         if !FIELD_PARAMS.contains(&name.as_str()) && !kind.own_params().contains(&name.as_str()) {
@@ -797,6 +814,53 @@ pub fn deconstruct(class: &FieldClass, call: &Call, ctx: &FieldCtx<'_>) -> Resul
     Ok(Call {
         func: Ref {
             written,
+            path: class.path.clone(),
+        },
+        args: Vec::new(),
+        kwargs: out.into_iter().collect(),
+    })
+}
+
+/// `TaggableManager.deconstruct()` (django-taggit 6.1, checked against
+/// `makemigrations`): `verbose_name` and `help_text` always, `blank` when
+/// true, and `through`/`to` naming taggit's own models unless given. Only
+/// those defaults are known: a custom `through` or tag model, `help_text`
+/// or any other argument given in `models.py` is not compared.
+fn taggable(class: &FieldClass, given: &BTreeMap<String, Value>) -> Result<Call, String> {
+    const HELP: &str = "A comma-separated list of tags.";
+    let mut out: BTreeMap<String, Value> = BTreeMap::new();
+    for (name, value) in given {
+        match (name.as_str(), value) {
+            ("verbose_name", Value::Str(_)) | ("blank", Value::Bool(_)) => {}
+            ("help_text", Value::Str(text)) if text == HELP => {}
+            ("through", Value::Str(text)) if text == "taggit.TaggedItem" => {}
+            ("to", Value::Str(text)) if text == "taggit.Tag" => {}
+            _ => {
+                return Err(format!(
+                    "`TaggableManager({name}=...)` is not known statically"
+                ))
+            }
+        }
+    }
+    out.insert(
+        "verbose_name".to_owned(),
+        given
+            .get("verbose_name")
+            .cloned()
+            .unwrap_or_else(|| Value::Str("Tags".to_owned())),
+    );
+    out.insert("help_text".to_owned(), Value::Str(HELP.to_owned()));
+    if matches!(given.get("blank"), Some(Value::Bool(true))) {
+        out.insert("blank".to_owned(), Value::Bool(true));
+    }
+    out.insert(
+        "through".to_owned(),
+        Value::Str("taggit.TaggedItem".to_owned()),
+    );
+    out.insert("to".to_owned(), Value::Str("taggit.Tag".to_owned()));
+    Ok(Call {
+        func: Ref {
+            written: class.path.clone(),
             path: class.path.clone(),
         },
         args: Vec::new(),
