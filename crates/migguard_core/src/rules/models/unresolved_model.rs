@@ -29,11 +29,20 @@ class Post(TimeStampedModel):
 ```
 
 ## How to fix
-Nothing is required. Write the value as a literal or a constant where it is
-practical (`default=make_slug` passes the function itself, which Django and
-migguard both read as a reference), and run `makemigrations --check` in CI
-for what stays dynamic. Silence the rule in the configuration if the notes
-are not wanted.
+Nothing is required. To have more compared:
+
+- a base class or field class from a library is read from the project's
+  virtualenv (`$VIRTUAL_ENV`, or `.venv`, `venv`, `env` in the project):
+  create it, or point `site-packages` at it in `[tool.migguard]`;
+- a project field class whose `__init__` keeps Django's `deconstruct()`
+  can be declared: `field-classes = { "shop.fields.MoneyField" =
+  "django.db.models.DecimalField" }`;
+- write a value as a literal or a constant where it is practical
+  (`default=make_slug` passes the function itself, which Django and
+  migguard both read as a reference).
+
+Run `makemigrations --check` in CI for what stays dynamic. Silence the rule
+in the configuration if the notes are not wanted.
 "#;
 
 /// Something of a model that cannot be known statically.
