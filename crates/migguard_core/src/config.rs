@@ -156,6 +156,14 @@ impl Options {
                 )));
             }
         }
+        for (class, django) in &self.field_classes {
+            if crate::models::fields::FieldClass::known(django).is_none() {
+                return Err(invalid(format!(
+                    "`field-classes.\"{class}\"`: `{django}` is not a Django field class migguard \
+                     knows (write it as `django.db.models.CharField`)"
+                )));
+            }
+        }
         Ok(Settings {
             options: self.clone(),
             enabled,

@@ -246,6 +246,19 @@ fn a_declared_project_field_class_is_compared_like_its_django_class() {
             && d.severity == migguard_core::diagnostic::Severity::Error),
         "{found:#?}"
     );
+    // A declaration naming no Django field class is refused, with its key.
+    let err = migguard_core::config::Options::from_pyproject(
+        "[tool.migguard]\nfield-classes = { \"shop.fields.MoneyField\" = \"models.Money\" }\n",
+        "pyproject.toml",
+    )
+    .unwrap()
+    .resolve("pyproject.toml")
+    .unwrap_err();
+    assert!(
+        err.to_string()
+            .contains("field-classes.\"shop.fields.MoneyField\""),
+        "{err}"
+    );
     // Undeclared, the change is not asserted: the class is left out.
     let found = run(&changed, "[tool.migguard]\n");
     assert!(

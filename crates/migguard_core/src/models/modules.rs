@@ -256,18 +256,28 @@ impl<'s> ModuleIndex<'s> {
                 })
             }
         };
+        let id = self.source.content_id(&file.path);
+        self.read_cached(&bytes, id, name, &file.package)
+    }
+
+    /// `read_module` through the cache when there is one, keyed by the
+    /// content id (else the id of the bytes), the name and the package.
+    fn read_cached(
+        &self,
+        bytes: &[u8],
+        id: Option<String>,
+        name: &str,
+        package: &str,
+    ) -> ModuleRead {
         let Some(cache) = self.cache else {
-            return read_module(&bytes, name, &file.package);
+            return read_module(bytes, name, package);
         };
-        let id = self
-            .source
-            .content_id(&file.path)
-            .unwrap_or_else(|| blob_id(&bytes));
-        let key = module_cache_key(&id, name, &file.package);
+        let id = id.unwrap_or_else(|| blob_id(bytes));
+        let key = module_cache_key(&id, name, package);
         if let Some(hit) = cache.get_module(&key) {
             return hit;
         }
-        let read = read_module(&bytes, name, &file.package);
+        let read = read_module(bytes, name, package);
         cache.put_module(&key, &read);
         read
     }
@@ -299,8 +309,10 @@ impl<'s> ModuleIndex<'s> {
                 name.rsplit_once('.').map_or("", |(p, _)| p),
             )
         } else if let Some((path, package)) = self.library_file(name) {
+            // Libraries change only on an upgrade: parsed once, then read
+            // from the cache like the project's files.
             match std::fs::read(&path) {
-                Ok(bytes) => read_module(&bytes, name, &package),
+                Ok(bytes) => self.read_cached(&bytes, None, name, &package),
                 Err(err) => Err(ModuleError {
                     line: 1,
                     column: 1,

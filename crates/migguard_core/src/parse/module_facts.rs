@@ -228,6 +228,9 @@ impl SettingsModule {
                     values.insert(name.clone(), joined);
                 }
                 SettingsStep::Append(name, item) | SettingsStep::Insert(name, _, item) => {
+                    // `"a" + b` or `*x` in the item is evaluated like a value
+                    // assigned: no marker of a sum stays in the list.
+                    let item = &bound(item, values, 0);
                     let changed = match values.get(name) {
                         Some(Value::List(items)) => {
                             let mut items = items.clone();
@@ -363,6 +366,7 @@ fn bound(value: &Value, values: &HashMap<String, Value>, depth: u32) -> Value {
                 operand(right, values, depth + 1),
             );
             match (left, right) {
+                (Value::Str(a), Value::Str(b)) => Value::Str(a + &b),
                 (Value::List(mut a), Value::List(b)) => {
                     a.extend(b);
                     Value::List(a)
@@ -401,7 +405,7 @@ fn operand(value: &Value, values: &HashMap<String, Value>, depth: u32) -> Value 
     }
     match value {
         Value::Ref(r) if !r.written.contains('.') => match values.get(&r.written) {
-            Some(seq @ (Value::List(_) | Value::Tuple(_))) => seq.clone(),
+            Some(known @ (Value::List(_) | Value::Tuple(_) | Value::Str(_))) => known.clone(),
             _ => value.clone(),
         },
         _ => bound(value, values, depth),
@@ -847,17 +851,25 @@ mod tests {
         let values = evaluate(&[
             (
                 "config.settings",
-                "from .apps import *\nLOCAL_APPS = ['blog']\nINSTALLED_APPS = DJANGO_APPS + THIRD_PARTY + LOCAL_APPS\nAPPS_TUPLE = ('x',) + ('y',)\nSTARRED = [*DJANGO_APPS, 'shop', *LOCAL_APPS]\n",
+                "from .apps import *\nLOCAL_APPS = ['blog']\nINSTALLED_APPS = DJANGO_APPS + THIRD_PARTY + LOCAL_APPS\nINSTALLED_APPS.append(PREFIX + 'shop')\nINSTALLED_APPS.append(unknown + 'x')\nAPPS_TUPLE = ('x',) + ('y',)\nSTARRED = [*DJANGO_APPS, 'shop', *LOCAL_APPS]\n",
             ),
             (
                 "config.apps",
-                "DJANGO_APPS = ['django.contrib.auth']\nTHIRD_PARTY = ['rest_framework']\n",
+                "DJANGO_APPS = ['django.contrib.auth']\nTHIRD_PARTY = ['rest_framework']\nPREFIX = 'apps.'\n",
             ),
         ]);
+        let apps = values["INSTALLED_APPS"].as_seq().unwrap();
         assert_eq!(
-            strings(&values["INSTALLED_APPS"]),
-            ["django.contrib.auth", "rest_framework", "blog"]
+            apps[..3],
+            [
+                Value::Str("django.contrib.auth".into()),
+                Value::Str("rest_framework".into()),
+                Value::Str("blog".into())
+            ]
         );
+        // An appended sum is evaluated, or kept as the text it is.
+        assert_eq!(apps[3], Value::Str("apps.shop".into()));
+        assert_eq!(apps[4], Value::Expr("unknown + 'x'".into()));
         assert_eq!(strings(&values["APPS_TUPLE"]), ["x", "y"]);
         assert!(matches!(values["APPS_TUPLE"], Value::Tuple(_)));
         assert_eq!(
