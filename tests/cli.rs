@@ -493,4 +493,33 @@ fn check_reads_libraries_from_the_projects_virtualenv() {
         finding["message"].as_str().unwrap().contains("note.text"),
         "{finding}"
     );
+
+    // Another virtualenv activated in the shell, whose `stamps` differs,
+    // does not win over the project's own.
+    let other = tempfile::tempdir().unwrap();
+    let other_site = other.path().join("lib/python3.12/site-packages/stamps");
+    std::fs::create_dir_all(&other_site).unwrap();
+    std::fs::write(other_site.join("__init__.py"), "").unwrap();
+    std::fs::write(
+        other_site.join("base.py"),
+        "from django.db import models
+
+class TimeStamped(models.Model):
+    stamp = models.IntegerField()
+
+    class Meta:
+        abstract = True
+",
+    )
+    .unwrap();
+    let mut cmd = std::process::Command::new(migguard_bin("migguard"));
+    cmd.args(["check", "--format", "json"])
+        .current_dir(root)
+        .env("NO_COLOR", "1")
+        .env("VIRTUAL_ENV", other.path());
+    let activated = stdout_json(&run(&mut cmd, None));
+    assert_eq!(
+        activated["diagnostics"], after["diagnostics"],
+        "{activated}"
+    );
 }

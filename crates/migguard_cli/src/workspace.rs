@@ -176,15 +176,18 @@ pub fn load_settings(source: &dyn ProjectSource, root: &Path) -> Result<Settings
 
 /// The `site-packages` directories to read libraries from, as absolute
 /// paths: the configured ones (relative to the project root), else the
-/// active virtualenv's, else one in the project (`.venv`, `venv`, `env`).
+/// project's own virtualenv (`.venv`, `venv`, `env`), else the active one
+/// (`$VIRTUAL_ENV`): one that belongs to the project wins over whatever
+/// happens to be activated in the shell.
 fn site_packages(configured: &[String], root: &Path) -> Vec<String> {
     let found: Vec<PathBuf> = if !configured.is_empty() {
         configured.iter().map(|dir| root.join(dir)).collect()
     } else {
         let active = std::env::var_os("VIRTUAL_ENV").map(PathBuf::from);
-        active
+        [".venv", "venv", "env"]
+            .map(|name| root.join(name))
             .into_iter()
-            .chain([".venv", "venv", "env"].map(|name| root.join(name)))
+            .chain(active)
             .flat_map(|venv| venv_site_packages(&venv))
             .take(1)
             .collect()

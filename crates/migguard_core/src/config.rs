@@ -46,8 +46,8 @@ pub struct Options {
     /// Where the project's libraries are installed (a virtualenv's
     /// `site-packages`), read like the project's own modules so that a
     /// model built on a library's class is compared. Without it, the
-    /// virtualenv of `$VIRTUAL_ENV` or of `.venv`, `venv` or `env` in the
-    /// project is used when there is one.
+    /// project's `.venv`, `venv` or `env`, else the virtualenv of
+    /// `$VIRTUAL_ENV`, is used when there is one.
     #[serde(default)]
     pub site_packages: Vec<String>,
     /// The project's own field classes whose `deconstruct()` is a Django

@@ -32,7 +32,7 @@ class Post(TimeStampedModel):
 Nothing is required. To have more compared:
 
 - a base class or field class from a library is read from the project's
-  virtualenv (`$VIRTUAL_ENV`, or `.venv`, `venv`, `env` in the project):
+  virtualenv (`.venv`, `venv` or `env` in the project, else `$VIRTUAL_ENV`):
   create it, or point `site-packages` at it in `[tool.migguard]`;
 - a project field class whose `__init__` keeps Django's `deconstruct()`
   can be declared: `field-classes = { "shop.fields.MoneyField" =
