@@ -239,6 +239,45 @@ fn handles_import_error(kind: Option<&Expr>) -> bool {
     }
 }
 
+/// Whether a `contribute_to_class` body adds the field privately: every
+/// call of the parent's `contribute_to_class(...)` passes `private_only=True`
+/// (or the old `virtual_only=True`), or there is none at all.
+fn contributes_privately(body: &[Stmt]) -> bool {
+    fn calls<'b>(body: &'b [Stmt], out: &mut Vec<&'b ast::ExprCall>) {
+        for stmt in body {
+            match stmt {
+                Stmt::Expr(e) => {
+                    if let Expr::Call(call) = &*e.value {
+                        if matches!(&*call.func, Expr::Attribute(a) if a.attr.as_str() == "contribute_to_class")
+                        {
+                            out.push(call);
+                        }
+                    }
+                }
+                Stmt::If(s) => {
+                    calls(&s.body, out);
+                    calls(&s.orelse, out);
+                }
+                Stmt::With(s) => calls(&s.body, out),
+                Stmt::Try(s) => {
+                    calls(&s.body, out);
+                    calls(&s.orelse, out);
+                    calls(&s.finalbody, out);
+                }
+                _ => {}
+            }
+        }
+    }
+    let mut found = Vec::new();
+    calls(body, &mut found);
+    found.iter().all(|call| {
+        call.keywords.iter().any(|k| {
+            matches!(k.arg.as_deref(), Some("private_only" | "virtual_only"))
+                && matches!(&k.value, Expr::Constant(c) if matches!(c.value, Constant::Bool(true)))
+        })
+    })
+}
+
 /// Values bound under a condition that cannot be evaluated are unknown.
 fn unsure_values(bindings: &mut [Binding], under: Option<&Note>) {
     let Some(note) = under else { return };
@@ -601,15 +640,7 @@ impl<'a> ModuleReader<'a> {
                 },
                 Stmt::FunctionDef(f) => {
                     if f.name.as_str() == "contribute_to_class" {
-                        let range = stmt.range();
-                        let text = self
-                            .text
-                            .get(usize::from(range.start())..usize::from(range.end()))
-                            .unwrap_or("");
-                        let body = text.split_once(':').map_or("", |(_, b)| b);
-                        out.contributes_privately = body.contains("private_only=True")
-                            || body.contains("virtual_only=True")
-                            || !body.contains("contribute_to_class(");
+                        out.contributes_privately = contributes_privately(&f.body);
                     }
                     bound.push(Binding {
                         name: f.name.to_string(),
@@ -1039,5 +1070,25 @@ Post.add_to_class("extra", models.IntegerField())
         };
         assert_eq!(class("WishList").conditional, None);
         assert!(class("Other").conditional.is_some());
+    }
+
+    #[test]
+    fn a_private_contribute_to_class_is_seen() {
+        let class = |body: &str| {
+            let src = format!("from django.db import models\nclass F(models.Field):\n    def contribute_to_class(self, cls, name, private_only=False, **kwargs):\n{body}\n");
+            let module = read_module(src.as_bytes(), "f", "").unwrap();
+            match module.binding("F").map(|b| &b.kind) {
+                Some(BindingKind::Class(c)) => c.contributes_privately,
+                _ => panic!("F"),
+            }
+        };
+        // netbox's GenericArrayForeignKey.
+        assert!(class(
+            "        super().contribute_to_class(cls, name, private_only=True, **kwargs)"
+        ));
+        // Only a descriptor added: no field at all.
+        assert!(class("        setattr(cls, name, self)"));
+        // oscar's NullCharField passes its argument on: a column.
+        assert!(!class("        super().contribute_to_class(cls, name, private_only=private_only, **kwargs)\n        setattr(cls, self.name, 1)"));
     }
 }
