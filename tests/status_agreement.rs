@@ -19,23 +19,6 @@ use crate::support::*;
 /// `(app, migration, mark)`.
 type Marks = BTreeSet<(String, String, char)>;
 
-fn copy_tree(from: &Path, to: &Path) {
-    for entry in std::fs::read_dir(from).unwrap().flatten() {
-        let path = entry.path();
-        let name = entry.file_name();
-        if name == "__pycache__" || name == "db.sqlite3" {
-            continue;
-        }
-        let target = to.join(&name);
-        if path.is_dir() {
-            std::fs::create_dir_all(&target).unwrap();
-            copy_tree(&path, &target);
-        } else {
-            std::fs::copy(&path, &target).unwrap();
-        }
-    }
-}
-
 struct Project {
     dir: tempfile::TempDir,
     postgres: Option<String>,
@@ -44,7 +27,7 @@ struct Project {
 impl Project {
     fn new(postgres: Option<&PgDb>) -> Project {
         let dir = tempfile::tempdir().unwrap();
-        copy_tree(&fixture_project("basic"), dir.path());
+        copy_dir(&fixture_project("basic"), dir.path());
         let postgres = postgres.map(|db| db.name.clone());
         if let Some(name) = &postgres {
             std::fs::write(

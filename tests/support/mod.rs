@@ -73,3 +73,20 @@ pub fn stdout_json(output: &Output) -> serde_json::Value {
         )
     })
 }
+
+/// A copy of a fixture directory, without `__pycache__` and SQLite files.
+pub fn copy_dir(from: &Path, to: &Path) {
+    std::fs::create_dir_all(to).unwrap();
+    for entry in std::fs::read_dir(from).unwrap() {
+        let path = entry.unwrap().path();
+        let name = path.file_name().unwrap();
+        if name == "__pycache__" || path.extension().is_some_and(|e| e == "sqlite3") {
+            continue;
+        }
+        if path.is_dir() {
+            copy_dir(&path, &to.join(name));
+        } else {
+            std::fs::copy(&path, to.join(name)).unwrap();
+        }
+    }
+}

@@ -110,8 +110,8 @@ fn blank_fstrings(text: &str) -> String {
             _ => i += 1,
         }
     }
-    // Only ASCII bytes were replaced by ASCII spaces, whole characters at
-    // a time (a multi-byte character is all non-ASCII bytes).
+    // Each blanked range starts and ends at an ASCII quote, so every
+    // character in it is replaced whole: the bytes stay UTF-8.
     String::from_utf8(out).unwrap_or_else(|_| text.to_owned())
 }
 
